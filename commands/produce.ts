@@ -1,0 +1,268 @@
+import { faker } from "@faker-js/faker/locale/en";
+import { CompressionTypes, type Message } from "kafkajs";
+import { userInfo } from "node:os";
+import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
+import { openCatalog } from "../lib/catalog.ts";
+import {
+  CATALOG_FLAGS,
+  CATALOG_HELP,
+  type CatalogFlags,
+  catalogFlags,
+  COMMON_FLAGS,
+  COMMON_HELP,
+  type CommonOptions,
+  commonOptions,
+} from "../lib/common_options.ts";
+import { messageOf, UsageError } from "../lib/errors.ts";
+import { type Event, eventBody } from "../lib/event.ts";
+import { parseInterval } from "../lib/interval.ts";
+import type { KafkaClient } from "../lib/kafka.ts";
+import type { Logger } from "../lib/log.ts";
+import { type Stopper, untilStopped } from "../lib/signals.ts";
+
+/** Help of `./reviews produce`. */
+export const PRODUCE_HELP = `Usage: ./reviews produce [flags]
+
+Fake people (Faker) review movies or play songs from the catalog. Each event is JSON, sent in
+gzip-compressed batches, keyed by the person so one person's events stay in order on one
+partition, acknowledged by all in-sync replicas. Ctrl-C flushes what is pending and exits 0.
+
+Flags:
+  --people N                   fake people in the pool, besides --me [10]
+  --me NAME                    a named person always in the pool [REVIEWS_ME, the OS user]
+  --interval DURATION          one event every DURATION (500ms, 5s, 1m) [5s]
+  --rate N|max                 N events a second instead, or as fast as the broker takes them
+  --count N                    stop after N events [no limit]
+  --seed S                     makes people, titles and ratings reproducible
+  --batch-size N               events per request at high rates [500]
+
+${CATALOG_HELP}
+
+${COMMON_HELP}`;
+
+/** Options of produce. */
+export interface ProduceOptions extends CommonOptions, CatalogFlags {
+  people: number;
+  me: string;
+  /** Milliseconds between two events; 0 means as fast as the broker takes them. */
+  periodMs: number;
+  count?: number;
+  seed?: number;
+  batchSize: number;
+}
+
+/** Turns produce's flags into options; pure. */
+export function parseProduceOptions(args: readonly string[], env: Env): ProduceOptions {
+  const { values } = parseFlags("produce", args, {
+    ...COMMON_FLAGS,
+    ...CATALOG_FLAGS,
+    people: { type: "string" },
+    me: { type: "string" },
+    interval: { type: "string" },
+    rate: { type: "string" },
+    count: { type: "string" },
+    seed: { type: "string" },
+    "batch-size": { type: "string" },
+  });
+  const rate = optionalFlag(values, "rate");
+  if (rate !== undefined && values.interval !== undefined) {
+    throw new UsageError("Flags --rate and --interval both set the pace; give one of them");
+  }
+  let periodMs: number;
+  if (rate === undefined) {
+    periodMs = parseInterval("interval", stringFlag(values, "interval", env, undefined, "5s"));
+  } else if (rate.toLowerCase() === "max") {
+    periodMs = 0;
+  } else {
+    const perSecond = Number(rate);
+    if (!Number.isFinite(perSecond) || perSecond <= 0 || perSecond > 1_000_000) {
+      throw new UsageError(`Flag --rate takes events per second (e.g. 50) or 'max', got '${rate}'`);
+    }
+    periodMs = 1000 / perSecond;
+  }
+  const count = optionalFlag(values, "count");
+  const seed = optionalFlag(values, "seed");
+  const me = (optionalFlag(values, "me", env, "REVIEWS_ME") ?? osUser()).trim();
+  if (me === "") throw new UsageError("Flag --me needs a non-empty name");
+  return {
+    ...commonOptions(values, env),
+    ...catalogFlags(values, env),
+    people: integerFlag("people", stringFlag(values, "people", env, undefined, "10"), {
+      min: 0,
+      max: 1_000_000,
+    }),
+    me,
+    periodMs,
+    count: count === undefined ? undefined : integerFlag("count", count, { min: 1 }),
+    seed: seed === undefined ? undefined : integerFlag("seed", seed, { min: 0 }),
+    batchSize: integerFlag("batch-size", stringFlag(values, "batch-size", env, undefined, "500"), {
+      min: 1,
+      max: 100_000,
+    }),
+  };
+}
+
+function osUser(): string {
+  const fromEnv = Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? Deno.env.get("USERNAME");
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username;
+  } catch {
+    return "me";
+  }
+}
+
+/** What produce needs from the outside world. */
+export interface ProduceDeps {
+  kafka: KafkaClient;
+  logger: Logger;
+  out: (line: string) => void;
+  /** Stops the run early (tests); signals stop it too. */
+  stop?: Stopper;
+  /** Called with every batch acknowledged by the broker (tests and benchmarks). */
+  onSent?: (events: Event[]) => void;
+  progressEveryMs?: number;
+}
+
+/** What a produce run did. */
+export interface ProduceResult {
+  sent: number;
+  errors: number;
+  people: string[];
+  seconds: number;
+}
+
+/** Sends events at the requested pace until --count is reached or a signal arrives. */
+export async function runProduce(
+  options: ProduceOptions,
+  deps: ProduceDeps,
+): Promise<ProduceResult> {
+  const { dataset } = options;
+  const { logger } = deps;
+  const catalog = await openCatalog(dataset, options, logger);
+  const titles = [...catalog.entries.keys()];
+  faker.seed(options.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const pool = new Set([options.me]);
+  while (pool.size < options.people + 1) pool.add(faker.person.fullName());
+  const people = [...pool];
+
+  const producer = await deps.kafka.producer({ allowAutoTopicCreation: false });
+  const stopper = deps.stop ?? untilStopped();
+  const progress = new Progress(logger, options.count, deps.progressEveryMs ?? 5_000);
+  const started = performance.now();
+  let sent = 0;
+  let errors = 0;
+  try {
+    while (!stopper.stopped && (options.count === undefined || sent < options.count)) {
+      // Event n is due at started + n * period: late sends catch up in one batch.
+      const elapsed = performance.now() - started;
+      const due = options.periodMs === 0
+        ? options.batchSize
+        : Math.floor(elapsed / options.periodMs) + 1 - sent;
+      if (due <= 0) {
+        const wait = (sent * options.periodMs) - elapsed;
+        await stopper.sleep(Math.min(Math.max(wait, 1), 1_000));
+        progress.maybeReport(sent, errors);
+        continue;
+      }
+      const size = Math.min(due, options.batchSize, (options.count ?? Infinity) - sent);
+      const events: Event[] = [];
+      for (let i = 0; i < size; i++) {
+        events.push({
+          person: faker.helpers.arrayElement(people),
+          item: faker.helpers.arrayElement(titles),
+          time: new Date(),
+          measures: dataset.measures.map((m) => faker.number.int({ min: m.min, max: m.max })),
+        });
+      }
+      const messages: Message[] = events.map((event) => ({
+        key: event.person,
+        value: JSON.stringify(eventBody(event, dataset)),
+      }));
+      // A batch that fails after the client's own retries is sent again, never dropped.
+      for (let attempt = 1;; attempt++) {
+        try {
+          await producer.send({
+            topic: dataset.topic,
+            messages,
+            acks: -1,
+            compression: CompressionTypes.GZIP,
+          });
+          break;
+        } catch (error) {
+          errors++;
+          if (stopper.stopped) {
+            throw new Error(
+              `Stopped with ${events.length} events not acknowledged: ${messageOf(error)}`,
+            );
+          }
+          const backoff = Math.min(500 * 2 ** (attempt - 1), 10_000);
+          logger.warn(
+            `Send failed (attempt ${attempt}), retrying in ${backoff} ms: ${messageOf(error)}`,
+          );
+          await stopper.sleep(backoff);
+        }
+      }
+      sent += events.length;
+      deps.onSent?.(events);
+      progress.maybeReport(sent, errors);
+    }
+  } finally {
+    progress.done(sent, errors);
+    stopper.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  deps.out(
+    `Sent ${sent} ${dataset.words.event}s to ${dataset.topic} in ${seconds.toFixed(1)} s ` +
+      `(${(sent / Math.max(seconds, 0.001)).toFixed(0)}/s), ${errors} send errors retried; ` +
+      `${people.length} people, me = ${options.me}`,
+  );
+  return { sent, errors, people, seconds };
+}
+
+/** A progress line every few seconds; a bar on a terminal when the total is known. */
+class Progress {
+  readonly #bar: boolean;
+  #last = performance.now();
+  #lastSent = 0;
+  readonly #started = performance.now();
+
+  constructor(
+    readonly logger: Logger,
+    readonly total: number | undefined,
+    readonly everyMs: number,
+  ) {
+    this.#bar = total !== undefined && Deno.stderr.isTerminal();
+  }
+
+  maybeReport(sent: number, errors: number): void {
+    const now = performance.now();
+    if (this.#bar && now - this.#last >= 200) {
+      this.#drawBar(sent);
+      this.#last = now;
+    } else if (!this.#bar && now - this.#last >= this.everyMs) {
+      const rate = (sent - this.#lastSent) / ((now - this.#last) / 1000);
+      this.logger.info(`sent ${sent}, ${rate.toFixed(1)}/s, errors ${errors}`);
+      this.#last = now;
+      this.#lastSent = sent;
+    }
+  }
+
+  done(sent: number, _errors: number): void {
+    if (this.#bar) {
+      this.#drawBar(sent);
+      Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    }
+  }
+
+  #drawBar(sent: number): void {
+    const total = this.total ?? 1;
+    const share = Math.min(sent / total, 1);
+    const width = 30;
+    const filled = Math.round(share * width);
+    const rate = sent / Math.max((performance.now() - this.#started) / 1000, 0.001);
+    const line = `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${sent}/${total} ` +
+      `${(share * 100).toFixed(0)}% ${rate.toFixed(0)}/s `;
+    Deno.stderr.writeSync(new TextEncoder().encode(line));
+  }
+}

@@ -1,0 +1,152 @@
+import { gunzipSync } from "node:zlib";
+import { type Catalog, joinKey, type Value } from "./catalog.ts";
+import { type Dataset, TIME_FIELD } from "./dataset.ts";
+import { hourBucket, parseTimestamp } from "./hour_bucket.ts";
+
+/** A validated event: who, what, when, and the dataset's measures (a movie's rating). */
+export interface Event {
+  person: string;
+  item: string;
+  time: Date;
+  measures: number[];
+}
+
+/** The outcome of reading one Kafka message value. */
+export type Decoded = { ok: true; event: Event } | { ok: false; reason: string };
+
+/** Longest person or item name accepted; keeps one bad producer from writing huge keys. */
+const MAX_NAME_LENGTH = 1_000;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads and validates one message value: JSON (gzip-compressed values are accepted too), with
+ * the dataset's person, item and time fields and its measures in range.
+ */
+export function decodeEvent(value: Uint8Array | null, dataset: Dataset): Decoded {
+  if (value === null || value.length === 0) return fail("the message has no value");
+  let bytes = value;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch {
+      return fail("the value looks gzip-compressed but does not decompress");
+    }
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return fail("the value is not UTF-8 text");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return fail(`the value is not JSON (${(error as Error).message})`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return fail("the value is JSON but not an object");
+  }
+  return validateEvent(body as Record<string, unknown>, dataset);
+}
+
+/** Checks the fields of a parsed event object. */
+export function validateEvent(body: Record<string, unknown>, dataset: Dataset): Decoded {
+  const person = nameField(body, dataset.personField);
+  if (typeof person !== "string") return person;
+  const item = nameField(body, dataset.itemField);
+  if (typeof item !== "string") return item;
+
+  const rawTime = body[TIME_FIELD];
+  if (rawTime === undefined || rawTime === null) return fail(`field '${TIME_FIELD}' is missing`);
+  if (typeof rawTime !== "string") {
+    return fail(`field '${TIME_FIELD}' must be a string, got ${typeName(rawTime)}`);
+  }
+  const time = parseTimestamp(rawTime);
+  if (time === undefined) {
+    return fail(
+      `field '${TIME_FIELD}' is not an ISO-8601 timestamp with an offset: '${clip(rawTime)}'`,
+    );
+  }
+
+  const measures: number[] = [];
+  for (const measure of dataset.measures) {
+    const raw = body[measure.name];
+    if (raw === undefined || raw === null) return fail(`field '${measure.name}' is missing`);
+    if (typeof raw !== "number" || !Number.isInteger(raw)) {
+      return fail(`field '${measure.name}' must be a whole number, got ${describe(raw)}`);
+    }
+    if (raw < measure.min || raw > measure.max) {
+      return fail(
+        `field '${measure.name}' must be from ${measure.min} to ${measure.max}, got ${raw}`,
+      );
+    }
+    measures.push(raw);
+  }
+  return { ok: true, event: { person, item, time, measures } };
+}
+
+/** The JSON body of an event, as the producer sends it. */
+export function eventBody(event: Event, dataset: Dataset): Record<string, string | number> {
+  const body: Record<string, string | number> = {
+    [dataset.personField]: event.person,
+    [dataset.itemField]: event.item,
+    [TIME_FIELD]: event.time.toISOString(),
+  };
+  dataset.measures.forEach((measure, index) => body[measure.name] = event.measures[index]);
+  return body;
+}
+
+/** An enriched row, in the order of `tableColumns(dataset)`; `matched` tells the join found it. */
+export interface EnrichedRow {
+  values: (string | number | Date | null)[];
+  matched: boolean;
+}
+
+/** Left-joins an event with the catalog and buckets it by UTC hour. */
+export function enrich(event: Event, catalog: Catalog, attributeCount: number): EnrichedRow {
+  const attributes: Value[] | undefined = catalog.entries.get(event.item);
+  return {
+    values: [
+      event.person,
+      hourBucket(event.time),
+      event.time,
+      event.item,
+      ...event.measures,
+      ...(attributes ?? new Array<Value>(attributeCount).fill(null)),
+    ],
+    matched: attributes !== undefined,
+  };
+}
+
+function nameField(body: Record<string, unknown>, field: string): string | Decoded {
+  const raw = body[field];
+  if (raw === undefined || raw === null) return fail(`field '${field}' is missing`);
+  if (typeof raw !== "string") {
+    return fail(`field '${field}' must be a string, got ${typeName(raw)}`);
+  }
+  const value = joinKey(raw);
+  if (value === "") return fail(`field '${field}' is empty`);
+  if (value.length > MAX_NAME_LENGTH) {
+    return fail(`field '${field}' is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  return value;
+}
+
+function fail(reason: string): Decoded {
+  return { ok: false, reason };
+}
+
+function typeName(value: unknown): string {
+  return Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
+}
+
+function describe(value: unknown): string {
+  return typeof value === "string"
+    ? `the string '${clip(value)}'`
+    : JSON.stringify(value) ?? typeName(value);
+}
+
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}

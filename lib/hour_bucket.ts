@@ -1,0 +1,62 @@
+import { UsageError } from "./errors.ts";
+
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/** The UTC hour bucket of an instant: `YYYY-MM-DD HH:00`. */
+export function hourBucket(time: Date): string {
+  const iso = time.toISOString(); // always UTC: 2024-03-01T10:42:07.123Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00`;
+}
+
+/**
+ * Parses an ISO-8601 timestamp that carries its offset (`Z` or `+02:00`); undefined when the
+ * text is not one or names a day the calendar lacks (Feb 30). Precision is the millisecond.
+ */
+export function parseTimestamp(text: string): Date | undefined {
+  const match = text.trim().match(ISO_TIMESTAMP);
+  if (match === null) return undefined;
+  const [, y, mo, d, h, mi, s = "0", fraction = "0", zone] = match;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  const hour = Number(h), minute = Number(mi), second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const millis = Number(fraction.padEnd(3, "0").slice(0, 3));
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== "Z") {
+    const sign = zone[0] === "-" ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const offsetHours = Number(digits.slice(0, 2));
+    const offsetMins = Number(digits.slice(2) || "0");
+    if (offsetHours > 18 || offsetMins > 59) return undefined;
+    offsetMinutes = sign * (offsetHours * 60 + offsetMins);
+  }
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) -
+    offsetMinutes * 60_000;
+  const date = new Date(utc);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * Reads an hour as users type it: `YYYY-MM-DD HH:00` (UTC), or an ISO-8601 timestamp with an
+ * offset, which is converted to UTC and truncated to its hour. Returns the bucket text.
+ */
+export function parseHour(text: string): string {
+  const trimmed = text.trim();
+  const bare = trimmed.match(/^(\d{4}-\d{2}-\d{2})[T ](\d{2})(?::00(?::00(?:\.0+)?)?)?$/);
+  const time = bare === null
+    ? parseTimestamp(trimmed)
+    : parseTimestamp(`${bare[1]}T${bare[2]}:00:00Z`);
+  if (time === undefined) {
+    throw new UsageError(
+      `Flag --hour: '${text}' is not an hour`,
+      "Write it as 'YYYY-MM-DD HH:00' (UTC), e.g. '2024-03-01 14:00', or as an ISO-8601 " +
+        "time with an offset, e.g. '2024-03-01T16:00:00+02:00'.",
+    );
+  }
+  return hourBucket(time);
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}

@@ -1,0 +1,168 @@
+import {
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+  type RetryOptions,
+  type SASLOptions,
+} from "kafkajs";
+import process from "node:process";
+import type { KafkaConfig } from "./connection.ts";
+import { ConnectionError, messageOf } from "./errors.ts";
+import type { Logger } from "./log.ts";
+
+// kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
+// the runtime clamps it to 1 ms and warns on stderr. The warning says nothing to our users.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
+  if (type === "TimeoutNegativeWarning") return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
+/** Retries for the first contact with the cluster: a few seconds, then a clear error. */
+const FAST_FAIL_RETRY: RetryOptions = { retries: 3, initialRetryTime: 250, maxRetryTime: 2_000 };
+/** Retries once a client is working: rides out a broker restart or a leader election. */
+const STEADY_RETRY: RetryOptions = { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 };
+
+/** Builds kafkajs clients from one configuration and closes them together. */
+export class KafkaClient {
+  readonly #kafka: Kafka;
+  readonly #clients: { disconnect(): Promise<void> }[] = [];
+  #admin?: Promise<Admin>;
+
+  constructor(readonly config: KafkaConfig, readonly logger: Logger) {
+    this.#kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: config.brokers,
+      ssl: config.tls,
+      sasl: config.sasl as SASLOptions | undefined,
+      connectionTimeout: Math.min(config.connectTimeoutMs, 3_000),
+      requestTimeout: 30_000,
+      retry: STEADY_RETRY,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...extra } = entry.log;
+        logger.debug(`kafkajs ${entry.namespace}: ${message} ${JSON.stringify(extra)}`);
+      },
+    });
+  }
+
+  /** A connected admin client; fails within seconds with a ConnectionError when no broker answers. */
+  admin(): Promise<Admin> {
+    this.#admin ??= this.#connect(this.#kafka.admin({ retry: FAST_FAIL_RETRY }));
+    return this.#admin;
+  }
+
+  /** Checks that the cluster answers a metadata request. */
+  async ping(): Promise<{ brokers: number; controller: number | null }> {
+    const admin = await this.admin();
+    const cluster = await this.#bounded(admin.describeCluster(), "describing the cluster");
+    return { brokers: cluster.brokers.length, controller: cluster.controller };
+  }
+
+  /** A connected producer using Kafka's Java-compatible (murmur2) key partitioner. */
+  producer(config: ProducerConfig = {}): Promise<Producer> {
+    return this.#connect(
+      this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config }),
+    );
+  }
+
+  /** A connected consumer in `groupId`. */
+  consumer(config: ConsumerConfig): Promise<Consumer> {
+    return this.#connect(this.#kafka.consumer(config));
+  }
+
+  /** Creates missing topics and reports which ones were new. */
+  async ensureTopics(
+    topics: { topic: string; numPartitions: number; replicationFactor: number }[],
+  ): Promise<{ created: string[]; existing: string[] }> {
+    const admin = await this.admin();
+    const present = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !present.has(topic.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    }
+    return {
+      created: missing.map((topic) => topic.topic),
+      existing: topics.filter((topic) => present.has(topic.topic)).map((topic) => topic.topic),
+    };
+  }
+
+  /** Disconnects every client this object made. */
+  async close(): Promise<void> {
+    const clients = this.#clients.splice(0);
+    await Promise.allSettled(clients.map((client) => client.disconnect()));
+    this.#admin = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #connect<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+    client: T,
+  ): Promise<T> {
+    this.#clients.push(client);
+    try {
+      await this.#bounded(client.connect(), "connecting");
+    } catch (error) {
+      throw kafkaConnectionError(this.config, error);
+    }
+    return client;
+  }
+
+  /** Races `work` against a timer so no first contact hangs silently. */
+  async #bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    const limitMs = this.config.connectTimeoutMs + 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer after ${limitMs / 1000} s while ${what}`)),
+        limitMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      throw kafkaConnectionError(this.config, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Turns a kafkajs failure into an error that names the brokers and what to check. */
+export function kafkaConnectionError(config: KafkaConfig, error: unknown): ConnectionError {
+  if (error instanceof ConnectionError) return error;
+  return new ConnectionError(
+    "Kafka",
+    config.brokers,
+    rootMessage(error),
+    "Check that a broker is listening there (local services: 'deno task up'; status: " +
+      "'deno task status'), or point --brokers / KAFKA_BROKERS at your cluster" +
+      (config.tls || config.sasl ? ", and check the TLS and SASL settings." : "."),
+    { cause: error },
+  );
+}
+
+/** The innermost message of a kafkajs error chain, which says what really failed. */
+function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  const seen = new Set<unknown>();
+  while (
+    current instanceof Error && "cause" in current && current.cause instanceof Error &&
+    !seen.has(current)
+  ) {
+    seen.add(current);
+    current = current.cause;
+  }
+  const message = messageOf(current);
+  const outer = messageOf(error);
+  return message === outer ? message : `${outer} (${message})`;
+}

@@ -1,0 +1,144 @@
+import type { CassandraClient } from "./cassandra.ts";
+import {
+  type AttributeType,
+  type Dataset,
+  HOUR_COLUMN,
+  tableColumns,
+  TIME_FIELD,
+} from "./dataset.ts";
+import { ReviewsError, UsageError } from "./errors.ts";
+import { cqlPath } from "./resources.ts";
+
+/** Keyspace replication: SimpleStrategy with one factor, or per-data-center factors. */
+export type Replication =
+  | { strategy: "SimpleStrategy"; factor: number }
+  | { strategy: "NetworkTopologyStrategy"; dataCenters: Record<string, number> };
+
+/** Reads `--keyspace-replication`: `3` (SimpleStrategy) or `dc1:3,dc2:2` (NetworkTopologyStrategy). */
+export function parseReplication(text: string): Replication {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed) && Number(trimmed) >= 1) {
+    return { strategy: "SimpleStrategy", factor: Number(trimmed) };
+  }
+  const dataCenters: Record<string, number> = {};
+  for (const part of trimmed.split(",")) {
+    const match = part.trim().match(/^([A-Za-z0-9_.-]+):(\d+)$/);
+    if (match === null || Number(match[2]) < 1) {
+      throw new UsageError(
+        `Flag --keyspace-replication: '${text}' is not a replication`,
+        "Give a factor for SimpleStrategy (e.g. 1) or per-data-center factors for " +
+          "NetworkTopologyStrategy (e.g. datacenter1:3,datacenter2:2).",
+      );
+    }
+    dataCenters[match[1]] = Number(match[2]);
+  }
+  return { strategy: "NetworkTopologyStrategy", dataCenters };
+}
+
+/** The replication map as CQL. */
+export function replicationCql(replication: Replication): string {
+  if (replication.strategy === "SimpleStrategy") {
+    return `{'class': 'SimpleStrategy', 'replication_factor': ${replication.factor}}`;
+  }
+  const factors = Object.entries(replication.dataCenters).map(([dc, n]) => `'${dc}': ${n}`);
+  return `{'class': 'NetworkTopologyStrategy', ${factors.join(", ")}}`;
+}
+
+/** The dataset's schema file with its placeholders filled in, one statement per entry. */
+export async function schemaStatements(
+  dataset: Dataset,
+  replication: Replication,
+): Promise<string[]> {
+  const text = await Deno.readTextFile(cqlPath(dataset.schemaFile));
+  const filled = text
+    .replaceAll("${keyspace}", dataset.keyspace)
+    .replaceAll("${replication}", replicationCql(replication));
+  return filled
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("--"))
+    .join("\n")
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== "");
+}
+
+/** What ensureSchema found and did. */
+export interface SchemaReport {
+  keyspace: "created" | "exists";
+  /** The replication the keyspace has (when it existed, it may differ from the one asked for). */
+  replication: Record<string, string>;
+  table: "created" | "exists";
+  agreed: boolean;
+}
+
+const CQL_TYPES: Record<AttributeType, string> = {
+  text: "text",
+  int: "int",
+  bigint: "bigint",
+  double: "double",
+};
+
+/** Creates the keyspace and table when missing, waits for schema agreement, checks the columns. */
+export async function ensureSchema(
+  cassandra: CassandraClient,
+  dataset: Dataset,
+  replication: Replication,
+): Promise<SchemaReport> {
+  const keyspaceRow = async () =>
+    (await cassandra.execute(
+      "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?",
+      [dataset.keyspace],
+    )).first();
+  const tableExists = async () =>
+    (await cassandra.execute(
+      "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+      [dataset.keyspace, dataset.table],
+    )).rowLength > 0;
+
+  const keyspaceBefore = await keyspaceRow();
+  const tableBefore = await tableExists();
+  for (const statement of await schemaStatements(dataset, replication)) {
+    await cassandra.execute(statement, [], { prepare: false });
+  }
+  const agreed = await cassandra.awaitSchemaAgreement();
+  await checkColumns(cassandra, dataset);
+  const keyspaceAfter = await keyspaceRow();
+  return {
+    keyspace: keyspaceBefore ? "exists" : "created",
+    replication: (keyspaceAfter?.get("replication") ?? {}) as Record<string, string>,
+    table: tableBefore ? "exists" : "created",
+    agreed,
+  };
+}
+
+/** Fails when the table in Cassandra lacks a column the dataset writes or has it with another type. */
+async function checkColumns(cassandra: CassandraClient, dataset: Dataset): Promise<void> {
+  const result = await cassandra.execute(
+    "SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
+    [dataset.keyspace, dataset.table],
+  );
+  const actual = new Map(result.rows.map((row) => [row.get("column_name"), row.get("type")]));
+  const expected = new Map<string, string>([
+    [dataset.personField, "text"],
+    [HOUR_COLUMN, "text"],
+    [TIME_FIELD, "timestamp"],
+    [dataset.itemField, "text"],
+    ...dataset.measures.map((measure) => [measure.name, "int"] as [string, string]),
+    ...dataset.attributes.map((a) => [a.name, CQL_TYPES[a.type]] as [string, string]),
+  ]);
+  const wrong = tableColumns(dataset).filter((column) =>
+    actual.get(column) !== expected.get(column)
+  )
+    .map((column) =>
+      actual.has(column)
+        ? `${column} is ${actual.get(column)}, expected ${expected.get(column)}`
+        : `${column} is missing`
+    );
+  if (wrong.length > 0) {
+    throw new ReviewsError(
+      `Table ${dataset.keyspace}.${dataset.table} does not match the ${dataset.name} dataset: ` +
+        wrong.join("; "),
+      "It was probably created by an older version; alter it, or drop it and run init-schema again.",
+    );
+  }
+}

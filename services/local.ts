@@ -1,0 +1,434 @@
+/**
+ * Local Kafka and Cassandra for development, tests and the demo: `up`, `down [--wipe]`, `status`.
+ *
+ * Uses compose.yaml when a Docker engine answers; otherwise runs both servers from their jars on
+ * Maven Central (resolved once into a cache folder), tracked by pid files under `.services/`.
+ */
+import { parseArgs } from "node:util";
+import { CassandraClient } from "../lib/cassandra.ts";
+import type { CassandraConfig, KafkaConfig } from "../lib/connection.ts";
+import { messageOf } from "../lib/errors.ts";
+import { KafkaClient } from "../lib/kafka.ts";
+import { type Logger, StderrLogger } from "../lib/log.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const STATE = `${ROOT}/.services`;
+const CACHE = Deno.env.get("REVIEWS_CACHE_DIR") ??
+  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`}/reviews`;
+const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
+
+const KAFKA_CONFIG: KafkaConfig = {
+  brokers: ["127.0.0.1:9092"],
+  clientId: "reviews-services",
+  tls: false,
+  connectTimeoutMs: 2_000,
+};
+const CASSANDRA_CONFIG: CassandraConfig = {
+  contactPoints: ["127.0.0.1:9042"],
+  localDataCenter: "datacenter1",
+  tls: false,
+  connectTimeoutMs: 2_000,
+};
+
+interface Service {
+  name: "kafka" | "cassandra";
+  title: string;
+  version: string;
+  port: number;
+  /** How long a start may take before `up` gives up, in seconds. */
+  startLimitS: number;
+  prepare(lib: string, state: string): Promise<string[]>;
+  ready(): Promise<string>;
+}
+
+const SERVICES: Service[] = [
+  {
+    name: "kafka",
+    title: "Kafka",
+    version: "3.9.2",
+    port: 9092,
+    startLimitS: 120,
+    async prepare(lib, state) {
+      await render(
+        `${ROOT}/services/kafka/server.properties.template`,
+        `${state}/server.properties`,
+        {
+          STATE: state,
+        },
+      );
+      const classpath = `${lib}/*`;
+      const idFile = `${state}/cluster-id`;
+      let clusterId = await readText(idFile);
+      if (!clusterId) {
+        // A KRaft cluster id is 16 random bytes in unpadded base64url.
+        const bytes = crypto.getRandomValues(new Uint8Array(16));
+        clusterId = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+          .replace(/=+$/, "");
+        await Deno.writeTextFile(idFile, clusterId);
+      }
+      await run("java", [
+        "-cp",
+        classpath,
+        `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`,
+        "kafka.tools.StorageTool",
+        "format",
+        "--cluster-id",
+        clusterId.trim(),
+        "--config",
+        `${state}/server.properties`,
+        "--ignore-formatted",
+      ], `${state}/logs/format.log`);
+      return [
+        "-Xms256m",
+        "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-Dreviews.service=kafka",
+        `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`,
+        `-Dkafka.logs.dir=${state}/logs`,
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        `${state}/server.properties`,
+      ];
+    },
+    async ready() {
+      const client = new KafkaClient(KAFKA_CONFIG, quietLogger);
+      try {
+        const cluster = await client.ping();
+        return `${cluster.brokers} broker, controller ${cluster.controller}`;
+      } finally {
+        await client.close();
+      }
+    },
+  },
+  {
+    name: "cassandra",
+    title: "Cassandra",
+    version: "5.0.9",
+    port: 9042,
+    startLimitS: 300,
+    async prepare(lib, state) {
+      await render(
+        `${ROOT}/services/cassandra/cassandra.yaml.template`,
+        `${state}/cassandra.yaml`,
+        { STATE: state },
+      );
+      const jvmOptions = (await Deno.readTextFile(`${ROOT}/services/cassandra/jvm17.options`))
+        .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+      return [
+        "-Xms1g",
+        "-Xmx1g",
+        "-Xss512k",
+        "-Dreviews.service=cassandra",
+        ...jvmOptions,
+        "-Dcassandra-foreground=yes",
+        `-Dcassandra.config=file://${state}/cassandra.yaml`,
+        `-Dcassandra.storagedir=${state}`,
+        `-Dcassandra.logdir=${state}/logs`,
+        `-Dlogback.configurationFile=${ROOT}/services/cassandra/logback.xml`,
+        // One local node: no gossip to settle. The system keyspace skips fsync, which only a
+        // throwaway development node can afford.
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        "-Dcassandra.unsafesystem=true",
+        "-Dcassandra.jmx.local.port=7199",
+        "-cp",
+        `${lib}/*`,
+        "org.apache.cassandra.service.CassandraDaemon",
+      ];
+    },
+    async ready() {
+      const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
+      try {
+        const result = await client.execute("SELECT release_version FROM system.local", [], {
+          prepare: false,
+        });
+        return `release ${result.first()?.get("release_version")}`;
+      } finally {
+        await client.close().catch(() => {});
+      }
+    },
+  },
+];
+
+const quietLogger: Logger = { info() {}, warn() {}, debug() {} };
+const log = new StderrLogger();
+
+async function main(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { wipe: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  const action = positionals[0];
+  if (values.help || action === undefined) {
+    console.log(`Usage: deno task up | deno task down [--wipe] | deno task status
+
+  up       start Kafka ${SERVICES[0].version} and Cassandra ${SERVICES[1].version} on 127.0.0.1
+           (Docker Compose when a Docker engine answers, else the Maven Central jars)
+  down     stop what 'up' started; --wipe also deletes their data
+  status   say what is running
+
+Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves the jar cache
+(default ${CACHE}).`);
+    return action === undefined && !values.help ? 2 : 0;
+  }
+  switch (action) {
+    case "up":
+      return await up();
+    case "down":
+      return await down(values.wipe === true);
+    case "status":
+      return await status();
+    default:
+      console.error(`error: Unknown action '${action}'; use up, down or status`);
+      return 2;
+  }
+}
+
+async function up(): Promise<number> {
+  await Deno.mkdir(STATE, { recursive: true });
+  const mode = await chooseMode();
+  await Deno.writeTextFile(`${STATE}/mode`, mode);
+  const started = Date.now();
+  if (mode === "docker") {
+    log.info("Docker engine found: starting compose.yaml");
+    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait"]);
+    await Promise.all(SERVICES.map((service) => waitReady(service, undefined)));
+  } else {
+    await Promise.all(SERVICES.map((service) => startJar(service)));
+  }
+  log.info(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+async function chooseMode(): Promise<"docker" | "jars"> {
+  const forced = Deno.env.get("REVIEWS_SERVICES");
+  if (forced === "docker" || forced === "jars") return forced;
+  try {
+    const probe = await new Deno.Command("docker", {
+      args: ["info", "--format", "{{.ServerVersion}}"],
+      stdout: "null",
+      stderr: "null",
+      signal: AbortSignal.timeout(5_000),
+    }).output();
+    return probe.success ? "docker" : "jars";
+  } catch {
+    return "jars";
+  }
+}
+
+async function startJar(service: Service): Promise<void> {
+  const state = `${STATE}/${service.name}`;
+  const pidFile = `${state}/pid`;
+  const running = await livePid(pidFile, service.name);
+  if (running !== undefined) {
+    log.info(`${service.title} is already running (pid ${running}); nothing to do`);
+    await waitReady(service, running);
+    return;
+  }
+  if (await portOpen(service.port)) {
+    throw new Error(
+      `Port ${service.port} is already taken by a process this checkout did not start; ` +
+        `stop it, or use it directly and skip 'deno task up'`,
+    );
+  }
+  const lib = await ensureJars(service);
+  await Deno.mkdir(`${state}/logs`, { recursive: true });
+  await Deno.mkdir(`${state}/data`, { recursive: true });
+  const javaArgs = await service.prepare(lib, state);
+  const logFile = `${state}/logs/server.log`;
+  // setsid detaches the server from this terminal's process group, so Ctrl-C here leaves it up.
+  const script = `cd "$0"; command -v setsid >/dev/null && detach=setsid || detach=; ` +
+    `nohup $detach java "$@" >>"${logFile}" 2>&1 </dev/null & echo $!`;
+  const spawn = await new Deno.Command("sh", {
+    args: ["-c", script, state, ...javaArgs],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const pid = Number(new TextDecoder().decode(spawn.stdout).trim());
+  if (!spawn.success || !Number.isInteger(pid) || pid <= 0) {
+    throw new Error(`Could not start ${service.title}; see ${logFile}`);
+  }
+  await Deno.writeTextFile(pidFile, `${pid}\n`);
+  log.info(`${service.title} ${service.version} starting (pid ${pid}); log: ${logFile}`);
+  await waitReady(service, pid, logFile);
+}
+
+/** Resolves the server's jars into the cache once; later starts reuse them. */
+async function ensureJars(service: Service): Promise<string> {
+  const lib = `${CACHE}/${service.name}-${service.version}/lib`;
+  const marker = `${lib}/.complete`;
+  if (await exists(marker)) return lib;
+  log.info(`Fetching ${service.title} ${service.version} jars from Maven Central into ${lib}`);
+  await Deno.remove(lib, { recursive: true }).catch(() => {});
+  await Deno.mkdir(lib, { recursive: true });
+  await run("mvn", [
+    "-B",
+    "-q",
+    "-f",
+    `${ROOT}/services/${service.name}/pom.xml`,
+    `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+    "-DincludeScope=runtime",
+    `-DoutputDirectory=${lib}`,
+  ]);
+  await Deno.writeTextFile(marker, new Date().toISOString());
+  return lib;
+}
+
+async function waitReady(service: Service, pid: number | undefined, logFile?: string) {
+  const deadline = Date.now() + service.startLimitS * 1000;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (pid !== undefined && !(await alive(pid, service.name))) {
+      const tail = logFile ? await tailOf(logFile, 30) : "";
+      throw new Error(`${service.title} exited while starting. Last log lines:\n${tail}`);
+    }
+    try {
+      const detail = await service.ready();
+      log.info(
+        `${service.title} answers on 127.0.0.1:${service.port} (${detail})` +
+          (logFile ? `; log: ${logFile}` : ""),
+      );
+      return;
+    } catch (error) {
+      last = messageOf(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  throw new Error(
+    `${service.title} did not answer within ${service.startLimitS} s (last: ${last})` +
+      (logFile ? `; see ${logFile}` : ""),
+  );
+}
+
+async function down(wipe: boolean): Promise<number> {
+  const mode = (await readText(`${STATE}/mode`))?.trim();
+  if (mode === "docker") {
+    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "down", ...(wipe ? ["-v"] : [])]);
+  } else {
+    await Promise.all(SERVICES.map(async (service) => {
+      const pidFile = `${STATE}/${service.name}/pid`;
+      const pid = await livePid(pidFile, service.name);
+      if (pid === undefined) {
+        log.info(`${service.title} is not running`);
+      } else {
+        await stop(pid, service);
+      }
+      await Deno.remove(pidFile).catch(() => {});
+    }));
+  }
+  if (wipe) {
+    for (const service of SERVICES) {
+      await Deno.remove(`${STATE}/${service.name}`, { recursive: true }).catch(() => {});
+    }
+    log.info("Data wiped");
+  }
+  return 0;
+}
+
+async function stop(pid: number, service: Service): Promise<void> {
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && await alive(pid, service.name)) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  if (await alive(pid, service.name)) {
+    log.warn(`${service.title} (pid ${pid}) ignored SIGTERM for 60 s; sending SIGKILL`);
+    Deno.kill(pid, "SIGKILL");
+  }
+  log.info(`${service.title} stopped (pid ${pid})`);
+}
+
+async function status(): Promise<number> {
+  const mode = (await readText(`${STATE}/mode`))?.trim() ?? "jars";
+  let allUp = true;
+  for (const service of SERVICES) {
+    const pid = mode === "jars"
+      ? await livePid(`${STATE}/${service.name}/pid`, service.name)
+      : undefined;
+    let answer: string;
+    try {
+      answer = `answers (${await service.ready()})`;
+    } catch (error) {
+      answer = `does not answer (${messageOf(error)})`;
+      allUp = false;
+    }
+    const process = mode === "docker"
+      ? "docker compose"
+      : pid === undefined
+      ? "not started by this checkout"
+      : `pid ${pid}`;
+    console.log(`${service.name.padEnd(10)} ${process}; 127.0.0.1:${service.port} ${answer}`);
+  }
+  return allUp ? 0 : 1;
+}
+
+/** The pid in `pidFile` when that process is still the server this checkout started. */
+async function livePid(pidFile: string, name: string): Promise<number | undefined> {
+  const pid = Number((await readText(pidFile))?.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return await alive(pid, name) ? pid : undefined;
+}
+
+/** True when `pid` runs and its command line carries our marker (guards against pid reuse). */
+async function alive(pid: number, name: string): Promise<boolean> {
+  const out = await new Deno.Command("ps", {
+    args: ["-p", String(pid), "-o", "stat=,command="],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim();
+  return out.success && !line.startsWith("Z") && line.includes(`-Dreviews.service=${name}`);
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(command: string, args: string[], logFile?: string): Promise<void> {
+  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (logFile) await Deno.writeTextFile(logFile, text);
+  if (!out.success) {
+    throw new Error(`'${command} ${args.slice(0, 3).join(" ")} ...' failed:\n${text.slice(-3000)}`);
+  }
+}
+
+async function render(template: string, target: string, vars: Record<string, string>) {
+  const text = await Deno.readTextFile(template);
+  await Deno.writeTextFile(
+    target,
+    text.replace(/\$\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole),
+  );
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await readText(path)) !== undefined;
+}
+
+async function tailOf(path: string, lines: number): Promise<string> {
+  return ((await readText(path)) ?? "").split("\n").slice(-lines).join("\n");
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    console.error(`error: ${messageOf(error)}`);
+    Deno.exit(1);
+  }
+}
