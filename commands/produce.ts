@@ -145,6 +145,7 @@ export async function runProduce(
   const pool = new Set([options.me]);
   while (pool.size < options.people + 1) pool.add(faker.person.fullName());
   const people = [...pool];
+  const lastTime = new Map<string, number>();
 
   const producer = await deps.kafka.producer({ allowAutoTopicCreation: false });
   const stopper = deps.stop ?? untilStopped();
@@ -168,10 +169,16 @@ export async function runProduce(
       const size = Math.min(due, options.batchSize, (options.count ?? Infinity) - sent);
       const events: Event[] = [];
       for (let i = 0; i < size; i++) {
+        const person = faker.helpers.arrayElement(people);
+        // Cassandra keeps milliseconds and the key is (person, hour, time, title): two events of
+        // one person in one millisecond could share a key and overwrite each other. Each
+        // person's clock therefore moves forward at least 1 ms per event.
+        const time = Math.max(Date.now(), (lastTime.get(person) ?? 0) + 1);
+        lastTime.set(person, time);
         events.push({
-          person: faker.helpers.arrayElement(people),
+          person,
           item: faker.helpers.arrayElement(titles),
-          time: new Date(),
+          time: new Date(time),
           measures: dataset.measures.map((m) => faker.number.int({ min: m.min, max: m.max })),
         });
       }

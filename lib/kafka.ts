@@ -32,30 +32,36 @@ const STEADY_RETRY: RetryOptions = { retries: 10, initialRetryTime: 300, maxRetr
 
 /** Builds kafkajs clients from one configuration and closes them together. */
 export class KafkaClient {
+  /** For producers and consumers: rides out broker restarts. */
   readonly #kafka: Kafka;
+  /** For the admin and first contact: gives up within seconds. */
+  readonly #probe: Kafka;
   readonly #clients: { disconnect(): Promise<void> }[] = [];
   #admin?: Promise<Admin>;
 
   constructor(readonly config: KafkaConfig, readonly logger: Logger) {
-    this.#kafka = new Kafka({
-      clientId: config.clientId,
-      brokers: config.brokers,
-      ssl: config.tls,
-      sasl: config.sasl as SASLOptions | undefined,
-      connectionTimeout: Math.min(config.connectTimeoutMs, 3_000),
-      requestTimeout: 30_000,
-      retry: STEADY_RETRY,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => {
-        const { message, ...extra } = entry.log;
-        logger.debug(`kafkajs ${entry.namespace}: ${message} ${JSON.stringify(extra)}`);
-      },
-    });
+    const settings = (retry: RetryOptions) =>
+      new Kafka({
+        clientId: config.clientId,
+        brokers: config.brokers,
+        ssl: config.tls,
+        sasl: config.sasl as SASLOptions | undefined,
+        connectionTimeout: Math.min(config.connectTimeoutMs, 3_000),
+        requestTimeout: 30_000,
+        retry,
+        logLevel: logLevel.WARN,
+        logCreator: () => (entry: LogEntry) => {
+          const { message, ...extra } = entry.log;
+          logger.debug(`kafkajs ${entry.namespace}: ${message} ${JSON.stringify(extra)}`);
+        },
+      });
+    this.#kafka = settings(STEADY_RETRY);
+    this.#probe = settings(FAST_FAIL_RETRY);
   }
 
   /** A connected admin client; fails within seconds with a ConnectionError when no broker answers. */
   admin(): Promise<Admin> {
-    this.#admin ??= this.#connect(this.#kafka.admin({ retry: FAST_FAIL_RETRY }));
+    this.#admin ??= this.#connect(this.#probe.admin());
     return this.#admin;
   }
 
@@ -67,15 +73,19 @@ export class KafkaClient {
   }
 
   /** A connected producer using Kafka's Java-compatible (murmur2) key partitioner. */
-  producer(config: ProducerConfig = {}): Promise<Producer> {
-    return this.#connect(
+  async producer(config: ProducerConfig = {}): Promise<Producer> {
+    // The admin's fast-failing first contact tells an unreachable cluster within seconds; the
+    // producer itself then retries patiently.
+    await this.admin();
+    return await this.#connect(
       this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config }),
     );
   }
 
   /** A connected consumer in `groupId`. */
-  consumer(config: ConsumerConfig): Promise<Consumer> {
-    return this.#connect(this.#kafka.consumer(config));
+  async consumer(config: ConsumerConfig): Promise<Consumer> {
+    await this.admin();
+    return await this.#connect(this.#kafka.consumer(config));
   }
 
   /** Creates missing topics and reports which ones were new. */

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { UsageError } from "./errors.ts";
+import { hourBucket, parseHour, parseTimestamp } from "./hour_bucket.ts";
+
+Deno.test("hourBucket() uses the UTC hour across midnight, month ends and leap days", async (t) => {
+  const cases: [string, string][] = [
+    ["2024-03-01T00:00:00.000Z", "2024-03-01 00:00"],
+    ["2024-02-29T23:59:59.999Z", "2024-02-29 23:00"],
+    ["2023-12-31T23:30:00.000Z", "2023-12-31 23:00"],
+    ["2024-01-01T00:00:00.001Z", "2024-01-01 00:00"],
+    ["2024-04-30T23:00:00.000Z", "2024-04-30 23:00"],
+  ];
+  for (const [time, bucket] of cases) {
+    await t.step(time, () => assert.equal(hourBucket(new Date(time)), bucket));
+  }
+});
+
+Deno.test("parseTimestamp() converts offsets to UTC, across a day and a year boundary", async (t) => {
+  const cases: [string, string][] = [
+    ["2024-03-01T01:30:00+02:00", "2024-02-29T23:30:00.000Z"],
+    ["2024-01-01T00:15:00.250+01:00", "2023-12-31T23:15:00.250Z"],
+    ["2023-12-31T20:00:00-05:00", "2024-01-01T01:00:00.000Z"],
+    ["2024-03-01T10:00:00.123456Z", "2024-03-01T10:00:00.123Z"],
+    ["2024-03-01T10:00Z", "2024-03-01T10:00:00.000Z"],
+    ["2024-03-01T10:00:00+0530", "2024-03-01T04:30:00.000Z"],
+  ];
+  for (const [text, iso] of cases) {
+    await t.step(text, () => assert.equal(parseTimestamp(text)?.toISOString(), iso));
+  }
+});
+
+Deno.test("parseTimestamp() refuses days the calendar lacks and times without an offset", async (t) => {
+  for (
+    const text of [
+      "2023-02-29T10:00:00Z",
+      "2024-04-31T10:00:00Z",
+      "2024-13-01T10:00:00Z",
+      "2024-03-01T24:00:00Z",
+      "2024-03-01T10:00:00",
+      "yesterday",
+      "1709287200000",
+      "",
+    ]
+  ) {
+    await t.step(JSON.stringify(text), () => assert.equal(parseTimestamp(text), undefined));
+  }
+});
+
+Deno.test("parseHour() takes the bucket form or an ISO time with an offset", async (t) => {
+  const cases: [string, string][] = [
+    ["2024-03-01 14:00", "2024-03-01 14:00"],
+    ["2024-03-01T14:00", "2024-03-01 14:00"],
+    ["2024-03-01T16:20:00+02:00", "2024-03-01 14:00"],
+    ["2024-03-01T00:10:00+01:00", "2024-02-29 23:00"],
+    ["2024-03-01T14:59:59.999Z", "2024-03-01 14:00"],
+  ];
+  for (const [text, bucket] of cases) {
+    await t.step(text, () => assert.equal(parseHour(text), bucket));
+  }
+  await t.step("an hour with minutes but no offset is refused", () => {
+    assert.throws(() => parseHour("2024-03-01 14:30"), UsageError);
+  });
+  await t.step("the error names the flag and the input", () => {
+    assert.throws(() => parseHour("tuesday"), /--hour: 'tuesday' is not an hour/);
+  });
+});

@@ -1,0 +1,262 @@
+/** Shared pieces of the integration tests: unique names, the CLI as a process, service clients. */
+import type { KafkaMessage } from "kafkajs";
+import { CassandraClient } from "../lib/cassandra.ts";
+// Installs the filter for kafkajs' harmless negative-timeout warning in the test clients too.
+import "../lib/kafka.ts";
+import { connectionOptions } from "../lib/connection.ts";
+import { deadLetterTopic } from "../lib/dataset.ts";
+import type { Logger } from "../lib/log.ts";
+
+/** The repository root. */
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** The CLI as users run it from a checkout. */
+export const CLI = `${ROOT}/reviews`;
+
+const quiet: Logger = { info() {}, warn() {}, debug() {} };
+
+/** A name no other test (or earlier run) uses: valid as a topic, keyspace and group. */
+export function uniqueName(prefix: string): string {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  return `t_${prefix}_${Date.now().toString(36)}_${random}`.toLowerCase();
+}
+
+/** What a finished CLI run printed. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs `./reviews ARGS` to completion. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const started = performance.now();
+  const output = await new Deno.Command(CLI, {
+    args,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Runs the CLI and fails the test, showing its output, unless it exits 0. */
+export async function runCliOk(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const run = await runCli(args, env);
+  if (run.code !== 0) {
+    throw new Error(
+      `./reviews ${
+        args.join(" ")
+      } exited ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+    );
+  }
+  return run;
+}
+
+/** A long-running CLI process whose stderr is collected line by line as it comes. */
+export class CliProcess {
+  readonly child: Deno.ChildProcess;
+  readonly stderrLines: string[] = [];
+  readonly #stdout: Promise<string>;
+  readonly #stderrDone: Promise<void>;
+
+  constructor(args: string[]) {
+    this.child = new Deno.Command(CLI, {
+      args,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const child = this.child;
+    this.#stdout = new Response(child.stdout).text();
+    this.#stderrDone = (async () => {
+      let rest = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        rest += chunk;
+        const lines = rest.split("\n");
+        rest = lines.pop() ?? "";
+        this.stderrLines.push(...lines);
+      }
+      if (rest) this.stderrLines.push(rest);
+    })();
+  }
+
+  /** Waits until a stderr line matches, or fails after `timeoutMs` showing what was printed. */
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const line = this.stderrLines.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(
+      `No stderr line matched ${pattern} in ${timeoutMs} ms:\n${this.stderrLines.join("\n")}`,
+    );
+  }
+
+  /** Sends a signal and waits for the exit; returns the code and stdout. */
+  async stop(
+    signal: Deno.Signal = "SIGTERM",
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    return await this.finished();
+  }
+
+  /** Waits for the process to end on its own. */
+  async finished(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const status = await this.child.status;
+    const stdout = await this.#stdout;
+    await this.#stderrDone;
+    return { code: status.code, stdout, stderr: this.stderrLines.join("\n") };
+  }
+}
+
+/** Clients for checking what the CLI wrote, against the same services as the CLI. */
+export function testConnections() {
+  return connectionOptions({}, Deno.env.toObject());
+}
+
+/** A connected Cassandra client for checks. */
+export async function cassandraForTests(): Promise<CassandraClient> {
+  return await new CassandraClient(testConnections().cassandra, quiet).connect();
+}
+
+/** Reads every message of a topic from the start with a throwaway consumer group. */
+export async function readTopic(
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<KafkaMessage[]> {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const kafka = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => resolve = r);
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        messages.push(message);
+        if (messages.length >= expected) resolve();
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([done, new Promise((r) => timer = setTimeout(r, timeoutMs))]);
+    clearTimeout(timer);
+  } finally {
+    await consumer.disconnect();
+  }
+  if (messages.length < expected) {
+    throw new Error(
+      `Read ${messages.length} of ${expected} messages from ${topic} in ${timeoutMs} ms`,
+    );
+  }
+  return messages;
+}
+
+/** The committed offsets of a group on a topic, by partition (-1: none). */
+export async function committedOffsets(
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const admin = await kafkaAdmin();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(entry.partitions.map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The end offsets of a topic, by partition. */
+export async function endOffsets(topic: string): Promise<Map<number, number>> {
+  const admin = await kafkaAdmin();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function kafkaAdmin() {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const admin = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING })
+    .admin();
+  await admin.connect();
+  return admin;
+}
+
+/** Sends raw messages (for bad-input tests), gzip-compressed like the producer's. */
+export async function sendRaw(
+  topic: string,
+  messages: { key?: string; value: Uint8Array | string | null }[],
+) {
+  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import("kafkajs");
+  const producer = new Kafka({
+    brokers: testConnections().kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  })
+    .producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: messages.map((m) => ({
+        key: m.key ?? null,
+        value: m.value instanceof Uint8Array ? Buffer.from(m.value) : m.value,
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Counts a table's rows. */
+export async function countRows(
+  cassandra: CassandraClient,
+  keyspace: string,
+  table: string,
+): Promise<number> {
+  const result = await cassandra.execute(`SELECT COUNT(*) AS n FROM ${keyspace}.${table}`, [], {
+    prepare: false,
+  });
+  return Number(result.first().get("n"));
+}
+
+/** Removes what a test created: its keyspace and its topics. */
+export async function cleanUp(name: { keyspace?: string; topic?: string }): Promise<void> {
+  if (name.keyspace) {
+    const cassandra = await cassandraForTests();
+    try {
+      await cassandra.execute(`DROP KEYSPACE IF EXISTS ${name.keyspace}`, [], { prepare: false });
+    } finally {
+      await cassandra.close();
+    }
+  }
+  if (name.topic) {
+    const admin = await kafkaAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const topics = [name.topic, deadLetterTopic(name.topic)].filter((t) => existing.has(t));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
