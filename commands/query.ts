@@ -1,6 +1,7 @@
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import {
   type CassandraClient,
+  cassandraMessage,
   CONSISTENCY_LEVELS,
   type ConsistencyName,
 } from "../lib/cassandra.ts";
@@ -216,7 +217,7 @@ export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<
           ...queryOptions,
         });
       } catch (error) {
-        throw new ReviewsError(`CQL failed: ${(error as Error).message}`, undefined, {
+        throw new ReviewsError(`CQL failed: ${cassandraMessage(error)}`, undefined, {
           cause: error,
         });
       }

@@ -42,6 +42,8 @@ Flags:
   --group ID                   consumer group [reviews-<dataset>]; a new group starts at the
                                earliest offset
   --max-batch N                events per batch at most (Spark's maxOffsetsPerTrigger) [20000]
+  --session-timeout DURATION   how long the group waits for a silent member (Kafka's
+                               session.timeout.ms) before giving its partitions away [30s]
   --concurrency N              Cassandra writes in flight [64]
   --consistency LEVEL          write consistency: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}
                                [local_quorum]
@@ -58,6 +60,7 @@ export interface StreamOptions extends CommonOptions, CatalogFlags {
   maxBatch: number;
   concurrency: number;
   consistency: ConsistencyName;
+  sessionTimeoutMs: number;
 }
 
 /** Turns stream's flags into options; pure. */
@@ -71,6 +74,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     "max-batch": { type: "string" },
     concurrency: { type: "string" },
     consistency: { type: "string" },
+    "session-timeout": { type: "string" },
   });
   const common = commonOptions(values, env);
   const consistency = stringFlag(values, "consistency", env, undefined, "local_quorum")
@@ -97,6 +101,10 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
       { min: 1, max: 1024 },
     ),
     consistency: consistency as ConsistencyName,
+    sessionTimeoutMs: parseInterval(
+      "session-timeout",
+      stringFlag(values, "session-timeout", env, undefined, "30s"),
+    ),
   };
 }
 
@@ -176,8 +184,8 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     groupId: options.group,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
   });
 
   let buffer: Pending[] = [];

@@ -1,5 +1,9 @@
-import cassandra from "cassandra-driver";
-import { type CassandraClient, CONSISTENCY_LEVELS, type ConsistencyName } from "./cassandra.ts";
+import {
+  type CassandraClient,
+  cassandraMessage,
+  CONSISTENCY_LEVELS,
+  type ConsistencyName,
+} from "./cassandra.ts";
 import { type Dataset, tableColumns } from "./dataset.ts";
 import { ReviewsError } from "./errors.ts";
 
@@ -37,17 +41,31 @@ export class CassandraSink {
    * `null` attributes are sent as unset, so they write no tombstone.
    */
   async write(rows: readonly (readonly unknown[])[]): Promise<void> {
-    if (rows.length === 0) return;
-    const parameters = rows.map((row) => row.map((value) => value === null ? undefined : value));
-    await cassandra.concurrent.executeConcurrent(this.client.driver, this.#insert, parameters, {
-      concurrencyLevel: this.options.concurrency,
-      raiseOnFirstError: true,
-      executionProfile: undefined,
-      queryOptions: {
-        prepare: true,
-        isIdempotent: true,
-        consistency: CONSISTENCY_LEVELS[this.options.consistency],
-      },
-    } as cassandra.concurrent.Options);
+    // The driver's executeConcurrent() passes on no consistency level and no idempotence flag,
+    // so the pool is ours.
+    const options = {
+      prepare: true,
+      isIdempotent: true,
+      consistency: CONSISTENCY_LEVELS[this.options.consistency],
+    };
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (failure === undefined && next < rows.length) {
+        const row = rows[next++];
+        try {
+          await this.client.driver.execute(
+            this.#insert,
+            row.map((value) => value === null ? undefined : value),
+            options,
+          );
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    const workers = Math.min(this.options.concurrency, rows.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure !== undefined) throw new Error(cassandraMessage(failure), { cause: failure });
   }
 }

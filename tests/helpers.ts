@@ -148,9 +148,11 @@ export async function readTopic(
     let resolve!: () => void;
     const done = new Promise<void>((r) => resolve = r);
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
+        // kafkajs wants a promise back; the handler itself has nothing to wait for.
         messages.push(message);
         if (messages.length >= expected) resolve();
+        return Promise.resolve();
       },
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -178,6 +180,22 @@ export async function committedOffsets(
     return new Map(entry.partitions.map((p) => [p.partition, Number(p.offset)]));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Asserts that a group has committed every partition of a topic up to its end. */
+export async function assertAllCommitted(groupId: string, topic: string): Promise<void> {
+  const committed = await committedOffsets(groupId, topic);
+  const ends = await endOffsets(topic);
+  for (const [partition, end] of ends) {
+    // A partition that never held a message has nothing to commit (-1).
+    const expected = end === 0 ? [-1, 0] : [end];
+    const actual = committed.get(partition);
+    if (!expected.includes(actual ?? -1)) {
+      throw new Error(
+        `Partition ${partition} of ${topic}: group ${groupId} committed ${actual}, end is ${end}`,
+      );
+    }
   }
 }
 
