@@ -45,9 +45,16 @@ function describeParseError(command: string, error: unknown): string {
   const unknown = message.match(/Unknown option '([^']+)'/);
   if (unknown) return `Unknown flag for '${command}': ${unknown[1]}`;
   const missing = message.match(/Option '([^']+)' argument missing/);
-  if (missing) return `Flag ${missing[1].replace(/^-\w, /, "")} needs a value`;
-  // parseArgs messages are already specific ("Option '--x' does not take an argument").
-  return message.replace(/\. To specify .*$/s, "").replace(/^Option/, "Flag");
+  if (missing) {
+    return `Flag ${missing[1].replace(/^-\w, /, "").replace(/ <value>$/, "")} needs a value`;
+  }
+  const ambiguous = message.match(/Option '([^']+)' argument is ambiguous/);
+  if (ambiguous) {
+    const flag = ambiguous[1].replace(/^-\w, /, "");
+    return `Flag ${flag}: a value starting with '-' must be written as ${flag}=VALUE`;
+  }
+  // Other parseArgs messages are specific already ("Option '--x' does not take an argument").
+  return message.split("\n")[0].replace(/^Option/, "Flag");
 }
 
 /** A string flag, else the environment variable, else the default. */

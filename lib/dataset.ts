@@ -56,6 +56,8 @@ export interface Dataset {
   personField: string;
   /** Event field (and column) naming the catalog item, the join key, a clustering column. */
   itemField: string;
+  /** The numeric column the demo and the docs average: duration for movies. */
+  reportColumn: string;
   /** Integer fields the event carries besides person, item and time. */
   measures: Measure[];
   /** Columns filled from the catalog. */
@@ -80,6 +82,7 @@ const MOVIES: Dataset = {
   catalogFile: "movies.csv",
   personField: "reviewer",
   itemField: "movie",
+  reportColumn: "duration",
   measures: [{ name: "rating", min: 1, max: 10 }],
   attributes: [
     { name: "duration", type: "int" },
@@ -120,6 +123,7 @@ const SONGS: Dataset = {
   catalogFile: "songs.csv",
   personField: "person",
   itemField: "song",
+  reportColumn: "danceability",
   measures: [],
   attributes: [
     { name: "artist", type: "text" },
