@@ -35,6 +35,7 @@ Flags:
   --count N                    stop after N events [no limit]
   --seed S                     makes people, titles and ratings reproducible
   --batch-size N               events per request at high rates [500]
+  --progress-every DURATION    how often the progress line is printed [5s]
 
 ${CATALOG_HELP}
 
@@ -49,6 +50,7 @@ export interface ProduceOptions extends CommonOptions, CatalogFlags {
   count?: number;
   seed?: number;
   batchSize: number;
+  progressEveryMs: number;
 }
 
 /** Turns produce's flags into options; pure. */
@@ -63,6 +65,7 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
     count: { type: "string" },
     seed: { type: "string" },
     "batch-size": { type: "string" },
+    "progress-every": { type: "string" },
   });
   const rate = optionalFlag(values, "rate");
   if (rate !== undefined && values.interval !== undefined) {
@@ -99,6 +102,10 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
       min: 1,
       max: 100_000,
     }),
+    progressEveryMs: parseInterval(
+      "progress-every",
+      stringFlag(values, "progress-every", env, undefined, "5s"),
+    ),
   };
 }
 
@@ -121,7 +128,6 @@ export interface ProduceDeps {
   stop?: Stopper;
   /** Called with every batch acknowledged by the broker (tests and benchmarks). */
   onSent?: (events: Event[]) => void;
-  progressEveryMs?: number;
 }
 
 /** What a produce run did. */
@@ -149,7 +155,7 @@ export async function runProduce(
 
   const producer = await deps.kafka.producer({ allowAutoTopicCreation: false });
   const stopper = deps.stop ?? untilStopped();
-  const progress = new Progress(logger, options.count, deps.progressEveryMs ?? 5_000);
+  const progress = new Progress(logger, options.count, options.progressEveryMs);
   const started = performance.now();
   let sent = 0;
   let errors = 0;

@@ -11,6 +11,9 @@ const SHARED = new URL("../../shared/datasets/", import.meta.url).pathname;
 const NETFLIX = `${SHARED}netflix_titles.csv`;
 const SPOTIFY_2023 = `${SHARED}spotify-2023.csv`;
 const sharedMissing = !(await Deno.stat(SHARED).then(() => true, () => false));
+/** Names a test that needs the real datasets, saying why it is skipped when they are absent. */
+const needsShared = (name: string) =>
+  sharedMissing ? `${name} (skipped: ${SHARED} is absent; see ../shared/datasets/README.md)` : name;
 const HEADER =
   "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description\n";
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -170,7 +173,7 @@ Deno.test("the shipped catalogs load with a few thousand keys and no bad rows", 
 });
 
 Deno.test({
-  name: "loadCatalog() reads the real Netflix file with its quirky rows right",
+  name: needsShared("loadCatalog() reads the real Netflix file with its quirky rows right"),
   ignore: sharedMissing,
   async fn() {
     const catalog = await loadCatalog(NETFLIX, movies);
@@ -205,7 +208,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "loadCatalog() reads spotify-2023.csv through its mapping, reporting unreadable rows",
+  name: needsShared(
+    "loadCatalog() reads spotify-2023.csv through its mapping, reporting unreadable rows",
+  ),
   ignore: sharedMissing,
   async fn() {
     const mapping = await loadMapping(dataPath("mappings/spotify-2023.json"));

@@ -164,6 +164,9 @@ for (const name of ["movies", "songs"]) {
         "400",
         "--group",
         id,
+        // The killed member holds its partitions until its session times out; keep that short.
+        "--session-timeout",
+        "6s",
       ]);
       await first.waitFor(/batch 3:/);
       const killed = await first.stop("SIGKILL");

@@ -10,6 +10,7 @@ import {
   assertAllCommitted,
   cassandraForTests,
   cleanUp,
+  CliProcess,
   countRows,
   readTopic,
   runCliOk,
@@ -232,3 +233,27 @@ for (const name of ["movies", "songs"]) {
     }
   });
 }
+
+Deno.test("produce stops on SIGINT: flushes, prints the total and exits 0, and every event sent is in the topic", async () => {
+  const id = uniqueName("sigint");
+  try {
+    await runCliOk(["init-schema", "--topic", id, "--keyspace", id]);
+    const producer = new CliProcess([
+      "produce",
+      "--topic",
+      id,
+      "--interval",
+      "50ms",
+      "--progress-every",
+      "200ms",
+    ]);
+    await producer.waitFor(/sent \d+, /, 30_000);
+    const stopped = await producer.stop("SIGINT");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const sent = Number(stopped.stdout.match(/^Sent (\d+) reviews to /)?.[1]);
+    assert.ok(sent > 0, stopped.stdout);
+    assert.equal((await readTopic(id, sent)).length, sent);
+  } finally {
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
