@@ -3,6 +3,7 @@ import {
   type CassandraClient,
   cassandraMessage,
   CONSISTENCY_LEVELS,
+  consistencyFlag,
   type ConsistencyName,
 } from "../lib/cassandra.ts";
 import {
@@ -127,19 +128,11 @@ export function parseQueryOptions(args: readonly string[], env: Env): QueryOptio
     default:
       throw new UsageError(`Unknown report '${kind}': use one of ${REPORTS.join(", ")}`, hint);
   }
-  const consistency = stringFlag(values, "consistency", env, undefined, "local_quorum")
-    .toLowerCase();
-  if (!(consistency in CONSISTENCY_LEVELS)) {
-    throw new UsageError(
-      `Flag --consistency: unknown level '${consistency}'`,
-      `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
-    );
-  }
   return {
     ...common,
     report,
     json: values.json === true,
-    consistency: consistency as ConsistencyName,
+    consistency: consistencyFlag(stringFlag(values, "consistency", env, undefined, "local_quorum")),
   };
 }
 

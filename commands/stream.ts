@@ -3,6 +3,7 @@ import { type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import {
   type CassandraClient,
   CONSISTENCY_LEVELS,
+  consistencyFlag,
   type ConsistencyName,
 } from "../lib/cassandra.ts";
 import { openCatalog } from "../lib/catalog.ts";
@@ -17,7 +18,7 @@ import {
   commonOptions,
 } from "../lib/common_options.ts";
 import { deadLetterTopic } from "../lib/dataset.ts";
-import { messageOf, ReviewsError, UsageError } from "../lib/errors.ts";
+import { messageOf, ReviewsError } from "../lib/errors.ts";
 import { decodeEvent, enrich } from "../lib/event.ts";
 import { formatInterval, parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
@@ -77,14 +78,6 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     "session-timeout": { type: "string" },
   });
   const common = commonOptions(values, env);
-  const consistency = stringFlag(values, "consistency", env, undefined, "local_quorum")
-    .toLowerCase();
-  if (!(consistency in CONSISTENCY_LEVELS)) {
-    throw new UsageError(
-      `Flag --consistency: unknown level '${consistency}'`,
-      `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
-    );
-  }
   return {
     ...common,
     ...catalogFlags(values, env),
@@ -100,7 +93,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
       stringFlag(values, "concurrency", env, undefined, "64"),
       { min: 1, max: 1024 },
     ),
-    consistency: consistency as ConsistencyName,
+    consistency: consistencyFlag(stringFlag(values, "consistency", env, undefined, "local_quorum")),
     sessionTimeoutMs: parseInterval(
       "session-timeout",
       stringFlag(values, "session-timeout", env, undefined, "30s"),

@@ -1,6 +1,6 @@
 import cassandra from "cassandra-driver";
 import type { CassandraConfig } from "./connection.ts";
-import { ConnectionError, messageOf } from "./errors.ts";
+import { ConnectionError, messageOf, UsageError, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 /** Consistency levels by the names users write on the command line. */
@@ -17,6 +17,18 @@ export const CONSISTENCY_LEVELS = {
 
 /** A consistency level name, as accepted by `--consistency`. */
 export type ConsistencyName = keyof typeof CONSISTENCY_LEVELS;
+
+/** Reads `--consistency` (default LOCAL_QUORUM), or a usage error listing the levels. */
+export function consistencyFlag(raw: string): ConsistencyName {
+  const name = raw.toLowerCase();
+  if (!Object.hasOwn(CONSISTENCY_LEVELS, name)) {
+    throw new UsageError(
+      `Flag --consistency: unknown level '${raw}'`,
+      `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
+    );
+  }
+  return name as ConsistencyName;
+}
 
 /** One row of a result, as the driver returns it. */
 export type Row = cassandra.types.Row;
@@ -53,22 +65,12 @@ export class CassandraClient {
   /** Connects, or throws a ConnectionError naming the contact points within seconds. */
   async connect(): Promise<this> {
     if (this.#connected) return this;
-    const limitMs = this.config.connectTimeoutMs + 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer after ${limitMs / 1000} s`)),
-        limitMs,
-      );
-    });
     try {
-      await Promise.race([this.driver.connect(), timeout]);
+      await withTimeout(this.driver.connect(), this.config.connectTimeoutMs + 10_000, "connecting");
       this.#connected = true;
     } catch (error) {
       await this.driver.shutdown().catch(() => {});
       throw cassandraConnectionError(this.config, error);
-    } finally {
-      clearTimeout(timer);
     }
     return this;
   }

@@ -13,7 +13,7 @@ import {
 } from "kafkajs";
 import process from "node:process";
 import type { KafkaConfig } from "./connection.ts";
-import { ConnectionError, messageOf } from "./errors.ts";
+import { ConnectionError, messageOf, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
@@ -127,22 +127,12 @@ export class KafkaClient {
     return client;
   }
 
-  /** Races `work` against a timer so no first contact hangs silently. */
+  /** Bounds a first contact in time and names the brokers when it fails. */
   async #bounded<T>(work: Promise<T>, what: string): Promise<T> {
-    const limitMs = this.config.connectTimeoutMs + 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer after ${limitMs / 1000} s while ${what}`)),
-        limitMs,
-      );
-    });
     try {
-      return await Promise.race([work, timeout]);
+      return await withTimeout(work, this.config.connectTimeoutMs + 10_000, what);
     } catch (error) {
       throw kafkaConnectionError(this.config, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

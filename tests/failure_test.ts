@@ -12,10 +12,10 @@ import {
   cleanUp,
   CliProcess,
   committedOffsets,
-  countRows,
   readTopic,
   runCliOk,
   sendRaw,
+  tableRows,
   uniqueName,
 } from "./helpers.ts";
 
@@ -27,15 +27,6 @@ async function distinctEvents(topic: string, count: number, name: string): Promi
     const body = JSON.parse(m.value!.toString());
     return `${body[dataset.personField]}|${body.time}|${body[dataset.itemField]}`;
   })).size;
-}
-
-async function rows(keyspace: string, table: string): Promise<number> {
-  const cassandra = await cassandraForTests();
-  try {
-    return await countRows(cassandra, keyspace, table);
-  } finally {
-    await cassandra.close();
-  }
 }
 
 for (const name of ["movies", "songs"]) {
@@ -104,7 +95,7 @@ for (const name of ["movies", "songs"]) {
           `${bad.length + 4} events, 4 rows written, ${bad.length} dead-lettered, 4 unmatched`,
         ),
       );
-      assert.equal(await rows(id, dataset.table), 4);
+      assert.equal(await tableRows(id, dataset.table), 4);
 
       const letters = await readTopic(`${id}.dlq`, bad.length);
       assert.equal(letters.length, bad.length);
@@ -171,7 +162,7 @@ for (const name of ["movies", "songs"]) {
       await first.waitFor(/batch 3:/);
       const killed = await first.stop("SIGKILL");
       assert.equal(killed.code, 137);
-      const partial = await rows(id, dataset.table);
+      const partial = await tableRows(id, dataset.table);
       assert.ok(partial > 0 && partial < total, `killed mid-run with ${partial} of ${total} rows`);
 
       const second = await runCliOk([
@@ -186,7 +177,7 @@ for (const name of ["movies", "songs"]) {
         id,
       ]);
       assert.match(second.stdout, /Stream stopped after \d+ batches/);
-      assert.equal(await rows(id, dataset.table), total);
+      assert.equal(await tableRows(id, dataset.table), total);
       await assertAllCommitted(id, id);
     } finally {
       await cleanUp({ keyspace: id, topic: id });
@@ -204,7 +195,7 @@ Deno.test("a Cassandra failure is retried and holds the offsets back until the w
   try {
     await runCliOk(["produce", ...flags, "--count", "50", "--rate", "max", "--seed", "3"]);
     await stream.waitFor(/Writing to Cassandra failed \(attempt 2\)/);
-    assert.equal(await rows(id, "movie_reviews"), 0);
+    assert.equal(await tableRows(id, "movie_reviews"), 0);
     assert.ok(
       [...(await committedOffsets(id, id)).values()].every((offset) => offset === -1),
       "nothing committed",
@@ -221,7 +212,7 @@ Deno.test("a Cassandra failure is retried and holds the offsets back until the w
       await cassandra.close();
     }
     await stream.waitFor(/batch 1: 50 events, 50 written/, 60_000);
-    assert.equal(await rows(id, "movie_reviews"), 50);
+    assert.equal(await tableRows(id, "movie_reviews"), 50);
     await assertAllCommitted(id, id);
     const stopped = await stream.stop("SIGTERM");
     assert.equal(stopped.code, 0, stopped.stderr);
@@ -262,10 +253,10 @@ Deno.test("two stream processes in one group split the partitions and together s
 
     await runCliOk(["produce", ...flags, "--count", String(total), "--rate", "max", "--seed", "5"]);
     const wait = Date.now() + 60_000;
-    while (Date.now() < wait && await rows(id, "movie_reviews") < total) {
+    while (Date.now() < wait && await tableRows(id, "movie_reviews") < total) {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    assert.equal(await rows(id, "movie_reviews"), total);
+    assert.equal(await tableRows(id, "movie_reviews"), total);
     const results = await Promise.all(members.map((m) => m.stop("SIGTERM")));
     const written = results.map((r) => Number(r.stdout.match(/(\d+) rows written/)?.[1] ?? NaN));
     assert.ok(written.every((n) => n > 0), `both members wrote rows: ${written}`);

@@ -245,6 +245,16 @@ export async function sendRaw(
   }
 }
 
+/** Counts a table's rows with a client of its own. */
+export async function tableRows(keyspace: string, table: string): Promise<number> {
+  const cassandra = await cassandraForTests();
+  try {
+    return await countRows(cassandra, keyspace, table);
+  } finally {
+    await cassandra.close();
+  }
+}
+
 /** Counts a table's rows. */
 export async function countRows(
   cassandra: CassandraClient,

@@ -8,12 +8,11 @@ import { datasetByName, numericColumns } from "../lib/dataset.ts";
 import { dataPath } from "../lib/resources.ts";
 import {
   assertAllCommitted,
-  cassandraForTests,
   cleanUp,
   CliProcess,
-  countRows,
   readTopic,
   runCliOk,
+  tableRows,
   uniqueName,
 } from "./helpers.ts";
 
@@ -95,12 +94,7 @@ for (const name of ["movies", "songs"]) {
             run.stderr,
             /batch 1: \d+ events, \d+ written, 0 dead-lettered, 0 unmatched, lag \d+, [\d.]+ s/,
           );
-          const cassandra = await cassandraForTests();
-          try {
-            assert.equal(await countRows(cassandra, id, dataset.table), EVENTS);
-          } finally {
-            await cassandra.close();
-          }
+          assert.equal(await tableRows(id, dataset.table), EVENTS);
           await assertAllCommitted(group, id);
         },
       );
@@ -207,12 +201,7 @@ for (const name of ["movies", "songs"]) {
             `${id}_replay`,
           ]);
           assert.match(run.stdout, new RegExp(`${EVENTS} events, ${EVENTS} rows written`));
-          const cassandra = await cassandraForTests();
-          try {
-            assert.equal(await countRows(cassandra, id, dataset.table), EVENTS);
-          } finally {
-            await cassandra.close();
-          }
+          assert.equal(await tableRows(id, dataset.table), EVENTS);
         },
       );
 
