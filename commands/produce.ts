@@ -145,6 +145,7 @@ export async function runProduce(
 ): Promise<ProduceResult> {
   const { dataset } = options;
   const { logger } = deps;
+  await deps.kafka.requireTopics([dataset.topic], dataset.name);
   const catalog = await openCatalog(dataset, options, logger);
   const titles = [...catalog.entries.keys()];
   faker.seed(options.seed ?? Math.floor(Math.random() * 2 ** 31));

@@ -138,20 +138,12 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   const dlqTopic = deadLetterTopic(topic);
   const catalog = await openCatalog(dataset, options, logger);
 
+  await deps.kafka.requireTopics([topic, dlqTopic], dataset.name);
   await deps.cassandra.connect();
   const sink = new CassandraSink(deps.cassandra, dataset, options);
   await sink.check();
 
   const admin = await deps.kafka.admin();
-  const existing = new Set(await admin.listTopics());
-  for (const name of [topic, dlqTopic]) {
-    if (!existing.has(name)) {
-      throw new ReviewsError(
-        `Kafka topic ${name} does not exist`,
-        `Run './reviews init-schema --dataset ${dataset.name}' first.`,
-      );
-    }
-  }
   // Where each partition stands: the group's committed offset, else the earliest one.
   const watermarks = await admin.fetchTopicOffsets(topic);
   const committed = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });

@@ -13,7 +13,7 @@ import {
 } from "kafkajs";
 import process from "node:process";
 import type { KafkaConfig } from "./connection.ts";
-import { ConnectionError, messageOf, withTimeout } from "./errors.ts";
+import { ConnectionError, messageOf, ReviewsError, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
@@ -102,6 +102,19 @@ export class KafkaClient {
       created: missing.map((topic) => topic.topic),
       existing: topics.filter((topic) => present.has(topic.topic)).map((topic) => topic.topic),
     };
+  }
+
+  /** Fails with a hint to run init-schema when a topic the command needs is missing. */
+  async requireTopics(topics: string[], dataset: string): Promise<void> {
+    const existing = new Set(await (await this.admin()).listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      throw new ReviewsError(
+        `Kafka topic${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ` +
+          `do${missing.length > 1 ? "" : "es"} not exist`,
+        `Run './reviews init-schema --dataset ${dataset}' first (with the same --topic, if any).`,
+      );
+    }
   }
 
   /** Disconnects every client this object made. */

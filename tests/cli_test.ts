@@ -151,3 +151,13 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("produce and stream name a missing topic and say to run init-schema", async () => {
+  for (const command of [["produce", "--count", "1"], ["stream", "--available-now"]]) {
+    const run = await runCli([...command, "--topic", "no_such_topic_here", "--keyspace", "movies"]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /error: Kafka topic(s)? no_such_topic_here.* not exist/);
+    assert.match(run.stderr, /hint: Run '\.\/reviews init-schema --dataset movies' first/);
+    assert.ok(run.seconds < 15, `${command[0]} took ${run.seconds} s`);
+  }
+});
