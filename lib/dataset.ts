@@ -215,24 +215,19 @@ export function numericColumns(dataset: Dataset): string[] {
   ];
 }
 
-/** A dataset with its topic, keyspace or group replaced (tests and side-by-side runs). */
+/** A dataset with its topic or keyspace replaced (tests and side-by-side runs). */
 export function withOverrides(
   dataset: Dataset,
   overrides: { topic?: string; keyspace?: string },
 ): Dataset {
-  for (const [flag, value] of Object.entries(overrides)) {
-    if (value !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(value) && flag === "keyspace") {
-      throw new UsageError(
-        `Flag --keyspace: '${value}' is not a valid keyspace name (letters, digits, _; 48 at most)`,
-      );
-    }
-    if (value !== undefined && flag === "topic" && !/^[A-Za-z0-9._-]{1,240}$/.test(value)) {
-      throw new UsageError(`Flag --topic: '${value}' is not a valid topic name`);
-    }
+  const { topic, keyspace } = overrides;
+  if (keyspace !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(keyspace)) {
+    throw new UsageError(
+      `Flag --keyspace: '${keyspace}' is not a valid keyspace name (letters, digits, _; 48 at most)`,
+    );
   }
-  return {
-    ...dataset,
-    topic: overrides.topic ?? dataset.topic,
-    keyspace: overrides.keyspace ?? dataset.keyspace,
-  };
+  if (topic !== undefined && !/^[A-Za-z0-9._-]{1,240}$/.test(topic)) {
+    throw new UsageError(`Flag --topic: '${topic}' is not a valid topic name`);
+  }
+  return { ...dataset, topic: topic ?? dataset.topic, keyspace: keyspace ?? dataset.keyspace };
 }
