@@ -159,24 +159,32 @@ async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { wipe: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   });
-  const action = positionals[0];
+  const [action, only] = positionals;
   if (values.help || action === undefined) {
-    console.log(`Usage: deno task up | deno task down [--wipe] | deno task status
+    console.log(
+      `Usage: deno task up [SERVICE] | deno task down [--wipe] [SERVICE] | deno task status
 
   up       start Kafka ${SERVICES[0].version} and Cassandra ${SERVICES[1].version} on 127.0.0.1
            (Docker Compose when a Docker engine answers, else the Maven Central jars)
   down     stop what 'up' started; --wipe also deletes their data
   status   say what is running
+  SERVICE  kafka or cassandra, to act on one of them only
 
 Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves the jar cache
-(default ${CACHE}).`);
+(default ${CACHE}).`,
+    );
     return action === undefined && !values.help ? 2 : 0;
+  }
+  const selected = SERVICES.filter((service) => only === undefined || service.name === only);
+  if (selected.length === 0) {
+    console.error(`error: Unknown service '${only}'; use kafka or cassandra`);
+    return 2;
   }
   switch (action) {
     case "up":
-      return await up();
+      return await up(selected);
     case "down":
-      return await down(values.wipe === true);
+      return await down(values.wipe === true, selected);
     case "status":
       return await status();
     default:
@@ -185,17 +193,18 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
   }
 }
 
-async function up(): Promise<number> {
+async function up(services: Service[]): Promise<number> {
   await Deno.mkdir(STATE, { recursive: true });
   const mode = await chooseMode();
   await Deno.writeTextFile(`${STATE}/mode`, mode);
   const started = Date.now();
   if (mode === "docker") {
     log.info("Docker engine found: starting compose.yaml");
-    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait"]);
-    await Promise.all(SERVICES.map((service) => waitReady(service, undefined)));
+    const names = services.map((service) => service.name);
+    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait", ...names]);
+    await Promise.all(services.map((service) => waitReady(service, undefined)));
   } else {
-    await Promise.all(SERVICES.map((service) => startJar(service)));
+    await Promise.all(services.map((service) => startJar(service)));
   }
   log.info(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
@@ -301,12 +310,24 @@ async function waitReady(service: Service, pid: number | undefined, logFile?: st
   );
 }
 
-async function down(wipe: boolean): Promise<number> {
+async function down(wipe: boolean, services: Service[]): Promise<number> {
   const mode = (await readText(`${STATE}/mode`))?.trim();
-  if (mode === "docker") {
+  if (mode === "docker" && services.length < SERVICES.length) {
+    const names = services.map((service) => service.name);
+    await run("docker", [
+      "compose",
+      "-f",
+      `${ROOT}/compose.yaml`,
+      "rm",
+      "-s",
+      "-f",
+      ...(wipe ? ["-v"] : []),
+      ...names,
+    ]);
+  } else if (mode === "docker") {
     await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "down", ...(wipe ? ["-v"] : [])]);
   } else {
-    await Promise.all(SERVICES.map(async (service) => {
+    await Promise.all(services.map(async (service) => {
       const pidFile = `${STATE}/${service.name}/pid`;
       const pid = await livePid(pidFile, service.name);
       if (pid === undefined) {
@@ -318,7 +339,7 @@ async function down(wipe: boolean): Promise<number> {
     }));
   }
   if (wipe) {
-    for (const service of SERVICES) {
+    for (const service of services) {
       await Deno.remove(`${STATE}/${service.name}`, { recursive: true }).catch(() => {});
     }
     log.info("Data wiped");

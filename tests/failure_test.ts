@@ -13,6 +13,7 @@ import {
   CliProcess,
   committedOffsets,
   readTopic,
+  ROOT,
   runCliOk,
   sendRaw,
   tableRows,
@@ -265,6 +266,59 @@ Deno.test("two stream processes in one group split the partitions and together s
     await assertAllCommitted(id, id);
   } finally {
     await Promise.all(members.map((m) => m.stop("SIGKILL")));
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+/** Stops or starts one local service the way a user would (`deno task down kafka`). */
+async function service(action: "up" | "down", name: "kafka" | "cassandra"): Promise<void> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/services/local.ts`, action, name],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+}
+
+async function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let rows = await tableRows(keyspace, table);
+  while (rows < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    rows = await tableRows(keyspace, table);
+  }
+  return rows;
+}
+
+Deno.test({
+  name: "a Kafka outage under a running stream loses no event and duplicates no row",
+  // Stops the shared local broker for a few seconds; run by itself with no other test around.
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const id = uniqueName("kafka_outage");
+  const flags = ["--topic", id, "--keyspace", id];
+  await runCliOk(["init-schema", ...flags]);
+  const stream = new CliProcess(["stream", ...flags, "--interval", "500ms", "--group", id]);
+  try {
+    await stream.waitFor(/Joined group/);
+    await runCliOk(["produce", ...flags, "--count", "500", "--rate", "max", "--seed", "1"]);
+    assert.equal(await waitForRows(id, "movie_reviews", 500, 30_000), 500);
+
+    await service("down", "kafka");
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await service("up", "kafka");
+
+    await runCliOk(["produce", ...flags, "--count", "500", "--rate", "max", "--seed", "2"]);
+    const rows = await waitForRows(id, "movie_reviews", 1_000, 90_000);
+    assert.equal(rows, 1_000, `stream log:\n${stream.stderrLines.join("\n")}`);
+    const stopped = await stream.stop("SIGTERM");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await assertAllCommitted(id, id);
+    assert.equal(await tableRows(id, "movie_reviews"), 1_000);
+  } finally {
+    await stream.stop("SIGKILL");
+    await service("up", "kafka");
     await cleanUp({ keyspace: id, topic: id });
   }
 });
