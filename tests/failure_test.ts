@@ -12,6 +12,7 @@ import {
   cleanUp,
   CliProcess,
   committedOffsets,
+  drain,
   readTopic,
   ROOT,
   runCliOk,
@@ -81,15 +82,7 @@ for (const name of ["movies", "songs"]) {
         { key: "gzipped", value: gzipSync(JSON.stringify(good(8))) },
       ]);
 
-      const run = await runCliOk([
-        "stream",
-        ...flags,
-        "--available-now",
-        "--interval",
-        "1s",
-        "--group",
-        id,
-      ]);
+      const run = await drain(flags, id);
       assert.match(
         run.stdout,
         new RegExp(

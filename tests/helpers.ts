@@ -59,6 +59,20 @@ export async function runCliOk(args: string[], env: Record<string, string> = {})
   return run;
 }
 
+/** Runs `stream --available-now` for a group until the topic is drained. */
+export function drain(flags: string[], group: string, ...extra: string[]): Promise<CliRun> {
+  return runCliOk([
+    "stream",
+    ...flags,
+    "--available-now",
+    "--interval",
+    "1s",
+    "--group",
+    group,
+    ...extra,
+  ]);
+}
+
 /** A long-running CLI process whose stderr is collected line by line as it comes. */
 export class CliProcess {
   readonly child: Deno.ChildProcess;

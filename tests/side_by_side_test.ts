@@ -6,6 +6,7 @@ import {
   cleanUp,
   committedOffsets,
   countRows,
+  drain,
   endOffsets,
   runCliOk,
   uniqueName,
@@ -57,15 +58,7 @@ Deno.test("movies and songs run side by side without touching each other's topic
     }
     const run = async (name: keyof typeof setups) => {
       await runCliOk(["produce", ...flags(name), "--count", "200", "--rate", "max", "--seed", "9"]);
-      await runCliOk([
-        "stream",
-        ...flags(name),
-        "--available-now",
-        "--interval",
-        "1s",
-        "--group",
-        setups[name].group,
-      ]);
+      await drain(flags(name), setups[name].group);
     };
     await run("movies");
     const moviesBefore = await snapshot("movies");
