@@ -177,7 +177,20 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   const lastBuffered = new Map<number, number>();
   let assigned: Set<number> | undefined;
   let fatal: unknown;
+  // Another member may have committed past what this process read at start (it left, and its
+  // partitions came here): after each join the positions are read again from the group.
+  let positionsFresh = true;
+  const refreshPositions = async () => {
+    const [entry] = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });
+    for (const { partition, offset } of entry?.partitions ?? []) {
+      position.set(partition, Math.max(position.get(partition) ?? 0, Number(offset)));
+    }
+  };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    positionsFresh = false;
+    refreshPositions().catch((error) =>
+      logger.warn(`Could not read the group's committed offsets: ${messageOf(error)}`)
+    ).finally(() => positionsFresh = true);
     assigned = new Set(payload.memberAssignment[topic] ?? []);
     // Events of partitions now owned by another member are theirs to process; forgetting them
     // here (uncommitted) loses nothing and keeps two members from committing one partition.
@@ -232,7 +245,7 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   const totals: StreamResult = { batches: 0, events: 0, written: 0, deadLettered: 0, unmatched: 0 };
 
   const drained = () =>
-    assigned !== undefined &&
+    assigned !== undefined && positionsFresh &&
     [...assigned].every((p) => (position.get(p) ?? 0) >= (target.get(p) ?? 0));
   const bufferReachesTarget = () =>
     assigned !== undefined && buffer.length > 0 &&

@@ -315,3 +315,54 @@ Deno.test({
     await cleanUp({ keyspace: id, topic: id });
   }
 });
+
+Deno.test("two --available-now processes in one group both finish and store every event once", async () => {
+  const id = uniqueName("drain2");
+  const flags = ["--topic", id, "--keyspace", id];
+  const total = 8_000;
+  try {
+    await runCliOk(["init-schema", ...flags, "--partitions", "4"]);
+    await runCliOk([
+      "produce",
+      ...flags,
+      "--count",
+      String(total),
+      "--rate",
+      "max",
+      "--seed",
+      "4",
+      "--people",
+      "40",
+    ]);
+    const args = [
+      "stream",
+      ...flags,
+      "--available-now",
+      "--interval",
+      "200ms",
+      "--max-batch",
+      "300",
+      "--group",
+      id,
+    ];
+    const first = new CliProcess(args);
+    await first.waitFor(/batch 2:/);
+    // The second member joins mid-run; when the first one finishes and leaves, the survivor
+    // inherits partitions whose committed offsets moved after it started.
+    const second = new CliProcess(args);
+    const timeout = setTimeout(() => {
+      for (const member of [first, second]) member.stop("SIGKILL");
+    }, 90_000);
+    const results = await Promise.all([first.finished(), second.finished()]);
+    clearTimeout(timeout);
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 0],
+      results.map((r) => r.stderr).join("\n---\n"),
+    );
+    assert.equal(await tableRows(id, "movie_reviews"), total);
+    await assertAllCommitted(id, id);
+  } finally {
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
