@@ -21,10 +21,9 @@ const me = values.me ?? Deno.env.get("REVIEWS_ME") ?? Deno.env.get("USER") ?? us
 const count = values.count ?? "1000";
 const quiet: Logger = { info() {}, warn() {}, debug() {} };
 
-async function step(title: string, command: string, args: string[]): Promise<void> {
-  console.log(
-    `\n== ${title}\n$ ${[command.replace(`${ROOT}/`, "./"), ...args.map(quote)].join(" ")}`,
-  );
+async function step(title: string, command: string, args: string[], shown?: string): Promise<void> {
+  shown ??= [command.replace(`${ROOT}/`, "./"), ...args.map(quote)].join(" ");
+  console.log(`\n== ${title}\n$ ${shown}`);
   const status = await new Deno.Command(command, { args, stdin: "null" }).spawn().status;
   if (!status.success) {
     console.error(`\nThe demo stopped: that step exited ${status.code}.`);
@@ -39,7 +38,7 @@ function quote(arg: string): string {
 const started = performance.now();
 const cli = `${ROOT}/reviews`;
 const ds = ["--dataset", dataset.name];
-await step("Local Kafka and Cassandra (deno task up)", Deno.execPath(), [
+await step("Local Kafka and Cassandra", Deno.execPath(), [
   "run",
   "--allow-run",
   "--allow-read",
@@ -49,7 +48,7 @@ await step("Local Kafka and Cassandra (deno task up)", Deno.execPath(), [
   "--allow-sys",
   `${ROOT}/services/local.ts`,
   "up",
-]);
+], "deno task up");
 const afterUp = performance.now();
 await step("Topics, keyspace and table", cli, ["init-schema", ...ds]);
 await step(`${count} ${dataset.words.event}s at full rate`, cli, [
