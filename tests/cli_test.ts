@@ -161,3 +161,38 @@ Deno.test("produce and stream name a missing topic and say to run init-schema", 
     assert.ok(run.seconds < 15, `${command[0]} took ${run.seconds} s`);
   }
 });
+
+Deno.test("a catalog that cannot be read is a bad-input error naming the file (exit 4)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/other.csv`, "name,year\nHeat,1995\n");
+    await Deno.writeTextFile(
+      `${dir}/map.json`,
+      '{"key": "track_name", "attributes": {"tempo": {"column": 7}}}',
+    );
+    const cases: [string[], RegExp][] = [
+      [
+        ["--catalog", `${dir}/missing.csv`],
+        /error: .*missing\.csv: cannot read the catalog: no such file/,
+      ],
+      [
+        ["--catalog", `${dir}/other.csv`],
+        /error: .*other\.csv:1: title: no key column 'title' in the header/,
+      ],
+      [
+        ["--dataset", "songs", "--catalog-mapping", `${dir}/map.json`],
+        /error: .*map\.json: attributes\.tempo\.column: must be a column name/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      await t.step(args.join(" "), async () => {
+        const run = await runCli(["stream", "--available-now", ...args]);
+        assert.equal(run.code, 4, run.stderr);
+        assert.match(run.stderr, pattern);
+        noStackTrace(run.stderr);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

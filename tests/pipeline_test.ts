@@ -12,6 +12,7 @@ import {
   CliProcess,
   drain,
   readTopic,
+  runCli,
   runCliOk,
   tableRows,
   uniqueName,
@@ -219,6 +220,73 @@ Deno.test("produce stops on SIGINT: flushes, prints the total and exits 0, and e
     const sent = Number(stopped.stdout.match(/^Sent (\d+) reviews to /)?.[1]);
     assert.ok(sent > 0, stopped.stdout);
     assert.equal((await readTopic(id, sent)).length, sent);
+  } finally {
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+const SPOTIFY_2023 = new URL("../../shared/datasets/spotify-2023.csv", import.meta.url).pathname;
+const haveSpotify2023 = await Deno.stat(SPOTIFY_2023).then(() => true, () => false);
+
+Deno.test({
+  name: haveSpotify2023
+    ? "songs from the spotify-2023 export run end to end through its mapping file"
+    : `songs from the spotify-2023 export run end to end (skipped: ${SPOTIFY_2023} is absent)`,
+  ignore: !haveSpotify2023,
+}, async () => {
+  const id = uniqueName("spotify2023");
+  const target = ["--dataset", "songs", "--topic", id, "--keyspace", id];
+  const flags = [
+    ...target,
+    "--catalog",
+    SPOTIFY_2023,
+    "--catalog-mapping",
+    dataPath("mappings/spotify-2023.json"),
+  ];
+  try {
+    await runCliOk(["init-schema", ...target]);
+    const produced = await runCliOk([
+      "produce",
+      ...flags,
+      "--count",
+      "300",
+      "--rate",
+      "max",
+      "--seed",
+      "1",
+    ]);
+    // The loader reports what it skipped, with line numbers, and carries on.
+    assert.match(
+      produced.stderr,
+      /953 rows, 833 keys, 10 duplicate keys skipped \(first wins\), 110 unreadable rows skipped/,
+    );
+    assert.match(produced.stderr, /spotify-2023\.csv:\d+: track_name: invalid UTF-8 in the key/);
+    const run = await drain(flags, id);
+    assert.match(run.stdout, /300 events, 300 rows written, 0 dead-lettered, 0 unmatched/);
+    const sample = JSON.parse(
+      (await runCliOk(["query", "sample", ...target, "--limit", "300", "--json"]))
+        .stdout,
+    ) as Record<
+      string,
+      number | string | null
+    >[];
+    assert.equal(sample.length, 300);
+    for (const row of sample) {
+      assert.ok(
+        typeof row.danceability === "number" && row.danceability >= 0 && row.danceability <= 1,
+        `${row.song}`,
+      );
+      assert.ok(typeof row.tempo === "number" && row.tempo > 30, `${row.song}`);
+      assert.ok(
+        row.musical_key === null || (typeof row.musical_key === "number" && row.musical_key <= 11),
+      );
+    }
+    const strict = await runCli(["produce", ...flags, "--count", "1", "--strict"]);
+    assert.equal(strict.code, 4);
+    assert.match(
+      strict.stderr,
+      /error: .*spotify-2023\.csv:\d+: track_name: invalid UTF-8 in the key/,
+    );
   } finally {
     await cleanUp({ keyspace: id, topic: id });
   }
