@@ -204,6 +204,7 @@ async function up(services: Service[]): Promise<number> {
     await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait", ...names]);
     await Promise.all(services.map((service) => waitReady(service, undefined)));
   } else {
+    await requireTools();
     await Promise.all(services.map((service) => startJar(service)));
   }
   log.info(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -261,6 +262,33 @@ async function startJar(service: Service): Promise<void> {
   await Deno.writeTextFile(pidFile, `${pid}\n`);
   log.info(`${service.title} ${service.version} starting (pid ${pid}); log: ${logFile}`);
   await waitReady(service, pid, logFile);
+}
+
+/** Without Docker the servers run from jars: say plainly what is missing and how to get it. */
+async function requireTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const [tool, args] of [["java", ["-version"]], ["mvn", ["-v"]]] as const) {
+    let found = false;
+    try {
+      // A missing binary makes output() throw, not reject.
+      const out = await new Deno.Command(tool, { args: [...args], stdout: "null", stderr: "null" })
+        .output();
+      found = out.success;
+    } catch {
+      found = false;
+    }
+    if (!found) missing.push(tool);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `No Docker engine answers, and ${missing.join(" and ")} ${
+        missing.length > 1 ? "are" : "is"
+      } ` +
+        "not installed: the services run from their Maven Central jars with Java 17 and Maven. " +
+        "Install them (Debian/Ubuntu: apt-get install openjdk-17-jre-headless maven), or start " +
+        "a Docker engine.",
+    );
+  }
 }
 
 /** Resolves the server's jars into the cache once; later starts reuse them. */
