@@ -222,7 +222,7 @@ export async function runProduce(
       progress.maybeReport(sent, errors);
     }
   } finally {
-    progress.done(sent, errors);
+    progress.done(sent);
     stopper.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
@@ -262,7 +262,7 @@ class Progress {
     }
   }
 
-  done(sent: number, _errors: number): void {
+  done(sent: number): void {
     if (this.#bar) {
       this.#drawBar(sent);
       Deno.stderr.writeSync(new TextEncoder().encode("\n"));

@@ -144,19 +144,19 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   await sink.check();
 
   const admin = await deps.kafka.admin();
-  // Where each partition stands: the group's committed offset, else the earliest one.
+  // Where each partition stands: the group's committed offset, else the earliest one. The
+  // committed offsets are read again after each group join: another member may have committed
+  // past this point (it left, and its partitions came here).
   const watermarks = await admin.fetchTopicOffsets(topic);
-  const committed = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });
-  const committedBy = new Map(
-    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
-  );
-  const position = new Map<number, number>();
-  const highWatermark = new Map<number, number>();
-  for (const mark of watermarks) {
-    const saved = committedBy.get(mark.partition) ?? -1;
-    position.set(mark.partition, Math.max(saved, Number(mark.low)));
-    highWatermark.set(mark.partition, Number(mark.high));
-  }
+  const position = new Map(watermarks.map((mark) => [mark.partition, Number(mark.low)]));
+  const highWatermark = new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)]));
+  const refreshPositions = async () => {
+    const [entry] = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });
+    for (const { partition, offset } of entry?.partitions ?? []) {
+      position.set(partition, Math.max(position.get(partition) ?? 0, Number(offset)));
+    }
+  };
+  await refreshPositions();
   // With --available-now, the run ends once every assigned partition reaches its end at start.
   const target = new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)]));
 
@@ -177,15 +177,7 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   const lastBuffered = new Map<number, number>();
   let assigned: Set<number> | undefined;
   let fatal: unknown;
-  // Another member may have committed past what this process read at start (it left, and its
-  // partitions came here): after each join the positions are read again from the group.
   let positionsFresh = true;
-  const refreshPositions = async () => {
-    const [entry] = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });
-    for (const { partition, offset } of entry?.partitions ?? []) {
-      position.set(partition, Math.max(position.get(partition) ?? 0, Number(offset)));
-    }
-  };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     positionsFresh = false;
     refreshPositions().catch((error) =>

@@ -93,10 +93,8 @@ export function parseCatalog(
     const { record, info } = records[index];
     const line = previousEnd + 1;
     previousEnd = info.lines;
-    const problem = rowProblem(record, header.length, keyIndex, mapping.key) ??
-      undefined;
-    let values: Value[] | undefined;
-    let failure = problem;
+    let failure = rowProblem(record, header.length, keyIndex, mapping.key);
+    let values: Value[] = [];
     if (failure === undefined) {
       try {
         values = readers.map((read) => read(record));
@@ -106,8 +104,8 @@ export function parseCatalog(
           : { reason: messageOf(error) };
       }
     }
-    if (failure !== undefined || values === undefined) {
-      const found = { line, ...failure! };
+    if (failure !== undefined) {
+      const found = { line, ...failure };
       if (options.strict) {
         throw new InputError(
           file,

@@ -62,6 +62,19 @@ export async function schemaStatements(
     .filter((statement) => statement !== "");
 }
 
+/** Whether `keyspace.table` exists. */
+export async function tableExists(
+  cassandra: CassandraClient,
+  keyspace: string,
+  table: string,
+): Promise<boolean> {
+  const found = await cassandra.execute(
+    "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+    [keyspace, table],
+  );
+  return found.rowLength > 0;
+}
+
 /** What ensureSchema found and did. */
 export interface SchemaReport {
   keyspace: "created" | "exists";
@@ -89,14 +102,9 @@ export async function ensureSchema(
       "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?",
       [dataset.keyspace],
     )).first();
-  const tableExists = async () =>
-    (await cassandra.execute(
-      "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
-      [dataset.keyspace, dataset.table],
-    )).rowLength > 0;
 
   const keyspaceBefore = await keyspaceRow();
-  const tableBefore = await tableExists();
+  const tableBefore = await tableExists(cassandra, dataset.keyspace, dataset.table);
   for (const statement of await schemaStatements(dataset, replication)) {
     await cassandra.execute(statement, [], { prepare: false });
   }

@@ -6,6 +6,7 @@ import {
 } from "./cassandra.ts";
 import { type Dataset, tableColumns } from "./dataset.ts";
 import { ReviewsError } from "./errors.ts";
+import { tableExists } from "./schema.ts";
 
 /** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT. */
 export class CassandraSink {
@@ -21,13 +22,9 @@ export class CassandraSink {
       `VALUES (${columns.map(() => "?").join(", ")})`;
   }
 
-  /** Fails early with a hint when the table is missing, and prepares the statement. */
+  /** Fails early with a hint when the table is missing. */
   async check(): Promise<void> {
-    const found = await this.client.execute(
-      "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
-      [this.dataset.keyspace, this.dataset.table],
-    );
-    if (found.rowLength === 0) {
+    if (!(await tableExists(this.client, this.dataset.keyspace, this.dataset.table))) {
       throw new ReviewsError(
         `Table ${this.dataset.keyspace}.${this.dataset.table} does not exist`,
         `Run './reviews init-schema --dataset ${this.dataset.name}' first.`,
