@@ -13,19 +13,24 @@ import {
   type CommonOptions,
   commonOptions,
 } from "../lib/common_options.ts";
-import { messageOf, UsageError } from "../lib/errors.ts";
+import { UsageError } from "../lib/errors.ts";
 import { type Event, eventBody } from "../lib/event.ts";
 import { parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import type { Logger } from "../lib/log.ts";
+import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/retry.ts";
 import { type Stopper, untilStopped } from "../lib/signals.ts";
+
+/** How often produce says it is still waiting for an acknowledgement. */
+const BROKER_WAIT_NOTICE_MS = 5_000;
 
 /** Help of `./reviews produce`. */
 export const PRODUCE_HELP = `Usage: ./reviews produce [flags]
 
 Fake people (Faker) review movies or play songs from the catalog. Each event is JSON, sent in
 gzip-compressed batches, keyed by the person so one person's events stay in order on one
-partition, acknowledged by all in-sync replicas. Ctrl-C flushes what is pending and exits 0.
+partition, acknowledged by all in-sync replicas. The producer is idempotent: a send retried after
+a broker failure is never written twice. Ctrl-C flushes what is pending and exits 0.
 
 Flags:
   --people N                   fake people in the pool, besides --me [10]
@@ -154,7 +159,11 @@ export async function runProduce(
   const people = [...pool];
   const lastTime = new Map<string, number>();
 
-  const producer = await deps.kafka.producer({ allowAutoTopicCreation: false });
+  const producer = await deps.kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   const stopper = deps.stop ?? untilStopped();
   const progress = new Progress(logger, options.count, options.progressEveryMs);
   const started = performance.now();
@@ -193,30 +202,34 @@ export async function runProduce(
         key: event.person,
         value: JSON.stringify(eventBody(event, dataset)),
       }));
-      // A batch that fails after the client's own retries is sent again, never dropped.
-      for (let attempt = 1;; attempt++) {
-        try {
-          await producer.send({
-            topic: dataset.topic,
-            messages,
-            acks: -1,
-            compression: CompressionTypes.GZIP,
-          });
-          break;
-        } catch (error) {
-          errors++;
-          if (stopper.stopped) {
-            throw new Error(
-              `Stopped with ${events.length} events not acknowledged: ${messageOf(error)}`,
-            );
-          }
-          const backoff = Math.min(500 * 2 ** (attempt - 1), 10_000);
-          logger.warn(
-            `Send failed (attempt ${attempt}), retrying in ${backoff} ms: ${messageOf(error)}`,
-          );
-          await stopper.sleep(backoff);
-        }
-      }
+      // The idempotent producer retries by itself, with the same sequence numbers, so the
+      // broker drops a repeat; a failure that waiting cannot clear ends the run.
+      await retrying(
+        {
+          what: `sending ${events.length} ${dataset.words.event}s`,
+          kind: KAFKA_FAILURES,
+          logger,
+          stopper,
+          consequence: `${sent} were acknowledged before`,
+          onRetry: () => errors++,
+        },
+        () =>
+          reportWhilePending(
+            producer.send({
+              topic: dataset.topic,
+              messages,
+              acks: -1,
+              compression: CompressionTypes.GZIP,
+            }),
+            BROKER_WAIT_NOTICE_MS,
+            (seconds) =>
+              logger.warn(
+                `Waiting for Kafka at ${deps.kafka.config.brokers.join(", ")}: no ` +
+                  `acknowledgement for ${seconds.toFixed(0)} s; ${events.length} events held, ` +
+                  `sent once a broker answers (Ctrl-C stops)`,
+              ),
+          ),
+      );
       sent += events.length;
       deps.onSent?.(events);
       progress.maybeReport(sent, errors);

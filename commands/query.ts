@@ -1,7 +1,7 @@
+import { describeCassandraError } from "../lib/retry.ts";
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import {
   type CassandraClient,
-  cassandraMessage,
   CONSISTENCY_LEVELS,
   consistencyFlag,
   type ConsistencyName,
@@ -210,7 +210,7 @@ export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<
           ...queryOptions,
         });
       } catch (error) {
-        throw new ReviewsError(`CQL failed: ${cassandraMessage(error)}`, undefined, {
+        throw new ReviewsError(`CQL failed: ${describeCassandraError(error)}`, undefined, {
           cause: error,
         });
       }

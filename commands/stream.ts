@@ -1,5 +1,4 @@
-import type { Consumer, IHeaders, Message } from "kafkajs";
-import { type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
+import { byteSizeFlag, type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import {
   type CassandraClient,
   CONSISTENCY_LEVELS,
@@ -18,34 +17,49 @@ import {
   commonOptions,
 } from "../lib/common_options.ts";
 import { deadLetterTopic } from "../lib/dataset.ts";
-import { messageOf, ReviewsError } from "../lib/errors.ts";
-import { decodeEvent, enrich } from "../lib/event.ts";
 import { formatInterval, parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import type { Logger } from "../lib/log.ts";
+import { KAFKA_FAILURES, retrying } from "../lib/retry.ts";
 import { type Stopper, untilStopped } from "../lib/signals.ts";
 import { CassandraSink } from "../lib/sink.ts";
+import { transformBatch } from "../lib/stream/batch.ts";
+import { MicroBatchBuffer } from "../lib/stream/buffer.ts";
+import { TransactionalCommitter } from "../lib/stream/committer.ts";
+import { StreamEngine, type StreamTotals } from "../lib/stream/engine.ts";
+import { KafkaSource } from "../lib/stream/kafka_source.ts";
+import { PartitionLedger } from "../lib/stream/ledger.ts";
 
 /** Help of `./reviews stream`. */
 export const STREAM_HELP = `Usage: ./reviews stream [flags]
 
 Consumes the dataset's topic in a consumer group and, every interval (like a Spark
 processing-time trigger), validates what arrived, enriches it from the catalog, buckets it by UTC
-hour and writes it to Cassandra; only then are the offsets committed. Writes are idempotent (the
-primary key comes from the event), so a replay after a crash never duplicates a row. A message
-that fails validation goes to the dead-letter topic (<topic>.dlq) with the reason in its headers.
-Ctrl-C finishes the batch in hand, commits, and exits 0.
+hour and writes it to Cassandra in partition-grouped UNLOGGED batches; only then are the offsets
+committed, in one Kafka transaction with the batch's dead letters. Rows are idempotent (the
+primary key comes from the event) and dead letters are transactional, so a replay after a crash
+duplicates neither. A message that fails validation, or that Cassandra rejects, goes to the
+dead-letter topic (<topic>.dlq) with the reason in its headers; read it with isolation level
+read_committed. Ctrl-C finishes the batch in hand, commits, and exits 0.
 
 Flags:
   --interval DURATION          trigger interval: 500ms, 10s, 2m [30s]
-  --available-now              process what the topic holds at start, then exit 0
-                               (Spark's availableNow trigger)
+  --available-now              process what the topic holds at start, then exit 0 once every
+                               partition is committed up to there (Spark's availableNow trigger)
+  --available-now-timeout DURATION
+                               give up (exit 1, naming the partitions and their lag) if the
+                               backlog is not drained by then [10m]
   --group ID                   consumer group [reviews-<dataset>]; a new group starts at the
                                earliest offset
   --max-batch N                events per batch at most (Spark's maxOffsetsPerTrigger) [20000]
   --session-timeout DURATION   how long the group waits for a silent member (Kafka's
                                session.timeout.ms) before giving its partitions away [30s]
-  --concurrency N              Cassandra writes in flight [64]
+  --buffer-bytes SIZE          bytes of messages held for the next batch at most; fetching
+                               pauses while full [64MiB]
+  --batch-bytes SIZE           estimated bytes per Cassandra UNLOGGED batch, one partition key
+                               each (Cassandra warns above 5KiB by default) [5KiB]
+  --batch-rows N               rows per Cassandra batch at most [100]
+  --concurrency N              Cassandra requests in flight [64]
   --consistency LEVEL          write consistency: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}
                                [local_quorum]
 
@@ -62,6 +76,10 @@ export interface StreamOptions extends CommonOptions, CatalogFlags {
   concurrency: number;
   consistency: ConsistencyName;
   sessionTimeoutMs: number;
+  availableNowTimeoutMs: number;
+  bufferBytes: number;
+  batchBytes: number;
+  batchRows: number;
 }
 
 /** Turns stream's flags into options; pure. */
@@ -76,6 +94,10 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     concurrency: { type: "string" },
     consistency: { type: "string" },
     "session-timeout": { type: "string" },
+    "available-now-timeout": { type: "string" },
+    "buffer-bytes": { type: "string" },
+    "batch-bytes": { type: "string" },
+    "batch-rows": { type: "string" },
   });
   const common = commonOptions(values, env);
   return {
@@ -98,8 +120,29 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
       "session-timeout",
       stringFlag(values, "session-timeout", env, undefined, "30s"),
     ),
+    availableNowTimeoutMs: parseInterval(
+      "available-now-timeout",
+      stringFlag(values, "available-now-timeout", env, undefined, "10m"),
+    ),
+    bufferBytes: byteSizeFlag(
+      "buffer-bytes",
+      stringFlag(values, "buffer-bytes", env, undefined, "64MiB"),
+      { min: 1_024 },
+    ),
+    batchBytes: byteSizeFlag(
+      "batch-bytes",
+      stringFlag(values, "batch-bytes", env, undefined, "5KiB"),
+      { min: 256, max: 16 * 1_048_576 },
+    ),
+    batchRows: integerFlag("batch-rows", stringFlag(values, "batch-rows", env, undefined, "100"), {
+      min: 1,
+      max: 65_535,
+    }),
   };
 }
+
+/** The table's partition key is (person, hour): the first two columns of every row. */
+const PARTITION_KEY_COLUMNS = 2;
 
 /** What stream needs from the outside world. */
 export interface StreamDeps {
@@ -112,263 +155,100 @@ export interface StreamDeps {
 }
 
 /** Totals of a stream run. */
-export interface StreamResult {
-  batches: number;
-  events: number;
-  written: number;
-  deadLettered: number;
-  unmatched: number;
-}
-
-/** One consumed message waiting for its batch. */
-interface Pending {
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-  headers?: IHeaders;
-}
+export type StreamResult = StreamTotals;
 
 /** Runs micro-batches until stopped, or until the topic is drained with --available-now. */
 export async function runStream(options: StreamOptions, deps: StreamDeps): Promise<StreamResult> {
-  const { dataset } = options;
-  const { logger } = deps;
+  const { dataset, group } = options;
+  const { kafka, logger } = deps;
   const topic = dataset.topic;
   const dlqTopic = deadLetterTopic(topic);
   const catalog = await openCatalog(dataset, options, logger);
-
-  await deps.kafka.requireTopics([topic, dlqTopic], dataset.name);
+  await kafka.requireTopics([topic, dlqTopic], dataset.name);
   await deps.cassandra.connect();
-  const sink = new CassandraSink(deps.cassandra, dataset, options);
+  const sink = new CassandraSink(deps.cassandra, dataset, options.consistency);
   await sink.check();
-
-  const admin = await deps.kafka.admin();
-  // Where each partition stands: the group's committed offset, else the earliest one. The
-  // committed offsets are read again after each group join: another member may have committed
-  // past this point (it left, and its partitions came here).
-  const watermarks = await admin.fetchTopicOffsets(topic);
-  const position = new Map(watermarks.map((mark) => [mark.partition, Number(mark.low)]));
-  const highWatermark = new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)]));
-  const refreshPositions = async () => {
-    const [entry] = await admin.fetchOffsets({ groupId: options.group, topics: [topic] });
-    for (const { partition, offset } of entry?.partitions ?? []) {
-      position.set(partition, Math.max(position.get(partition) ?? 0, Number(offset)));
-    }
-  };
-  await refreshPositions();
-  // With --available-now, the run ends once every assigned partition reaches its end at start.
-  const target = new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)]));
 
   const stopper = deps.stop ??
     untilStopped((signal) =>
       logger.info(`${signal} received: finishing the batch in hand, then exiting`)
     );
-  const dlqProducer = await deps.kafka.producer({ allowAutoTopicCreation: false });
-  const consumer = await deps.kafka.consumer({
-    groupId: options.group,
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 250,
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+  // A fresh broker may still be electing leaders or loading the group coordinator.
+  const [watermarks, maxMessageBytes] = await retrying(
+    { what: "reading the topic's offsets", kind: KAFKA_FAILURES, logger, stopper },
+    async () =>
+      [
+        await (await kafka.admin()).fetchTopicOffsets(topic),
+        await kafka.maxMessageBytes(dlqTopic),
+      ] as const,
+  );
+  const ledger = new PartitionLedger(
+    new Map(watermarks.map((mark) => [mark.partition, Number(mark.low)])),
+    new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)])),
+  );
+  const buffer = new MicroBatchBuffer(options.maxBatch, options.bufferBytes);
+  const committer = new TransactionalCommitter(kafka, {
+    topic,
+    dlqTopic,
+    group,
+    maxMessageBytes,
+    transactionTimeoutMs: 60_000,
   });
-
-  let buffer: Pending[] = [];
-  const lastBuffered = new Map<number, number>();
-  let assigned: Set<number> | undefined;
-  let fatal: unknown;
-  let positionsFresh = true;
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    positionsFresh = false;
-    refreshPositions().catch((error) =>
-      logger.warn(`Could not read the group's committed offsets: ${messageOf(error)}`)
-    ).finally(() => positionsFresh = true);
-    assigned = new Set(payload.memberAssignment[topic] ?? []);
-    // Events of partitions now owned by another member are theirs to process; forgetting them
-    // here (uncommitted) loses nothing and keeps two members from committing one partition.
-    buffer = buffer.filter((pending) => assigned!.has(pending.partition));
-    for (const partition of [...lastBuffered.keys()]) {
-      if (!assigned.has(partition)) lastBuffered.delete(partition);
-    }
-    const list = [...assigned].sort((a, b) => a - b).join(", ") || "none";
-    logger.info(`Joined group ${options.group}: partitions ${list} of ${topic}`);
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) {
-      logger.warn(`Kafka consumer restarting after: ${messageOf(payload.error)}`);
-    } else {
-      fatal = payload.error;
-      stopper.stop();
-    }
-  });
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      const partition = batch.partition;
-      highWatermark.set(partition, Number(batch.highWatermark));
-      for (const message of batch.messages) {
-        if (!isRunning() || isStale()) return;
-        const offset = Number(message.offset);
-        // After a rejoin the client re-reads from the committed offset; skip what we hold.
-        if (offset > (lastBuffered.get(partition) ?? -1)) {
-          buffer.push({
-            partition,
-            offset,
-            key: message.key,
-            value: message.value,
-            timestamp: message.timestamp,
-            headers: message.headers,
-          });
-          lastBuffered.set(partition, offset);
-        }
-        resolveOffset(message.offset);
-      }
-      // Back-pressure: hold the fetch loop while a full batch waits, heartbeating meanwhile.
-      while (buffer.length >= options.maxBatch && isRunning() && !isStale() && !stopper.stopped) {
-        await heartbeat();
-        await stopper.sleep(200);
-      }
+  const source = new KafkaSource(
+    kafka,
+    { topic, group, sessionTimeoutMs: options.sessionTimeoutMs },
+    buffer,
+    ledger,
+    logger,
+    stopper,
+  );
+  const deadLetterSource = { topic, group };
+  const engine = new StreamEngine({
+    intervalMs: options.intervalMs,
+    availableNow: options.availableNow,
+    availableNowTimeoutMs: options.availableNowTimeoutMs,
+    maxBatch: options.maxBatch,
+    writer: {
+      maxRows: options.batchRows,
+      maxBytes: options.batchBytes,
+      concurrency: options.concurrency,
     },
+    keyColumns: PARTITION_KEY_COLUMNS,
+    deadLetterSource,
+  }, {
+    buffer,
+    ledger,
+    committer,
+    store: sink,
+    transform: (messages) => transformBatch(messages, dataset, catalog, deadLetterSource),
+    logger,
+    stopper,
+    sourceFailure: () => source.failure ?? claimFailure,
+    pauseSource: () => source.pause(),
   });
-
-  const totals: StreamResult = { batches: 0, events: 0, written: 0, deadLettered: 0, unmatched: 0 };
-
-  const drained = () =>
-    assigned !== undefined && positionsFresh &&
-    [...assigned].every((p) => (position.get(p) ?? 0) >= (target.get(p) ?? 0));
-  const bufferReachesTarget = () =>
-    assigned !== undefined && buffer.length > 0 &&
-    [...assigned].every((p) =>
-      (position.get(p) ?? 0) >= (target.get(p) ?? 0) ||
-      (lastBuffered.get(p) ?? -1) + 1 >= (target.get(p) ?? 0)
-    );
-  const lag = () =>
-    [...(assigned ?? [])].reduce(
-      (sum, p) => sum + Math.max(0, (highWatermark.get(p) ?? 0) - (position.get(p) ?? 0)),
-      0,
-    );
-
-  /** Retries `work` with backoff until it succeeds; the batch's offsets wait meanwhile. */
-  const untilDone = async (what: string, events: number, work: () => Promise<unknown>) => {
-    for (let attempt = 1;; attempt++) {
-      try {
-        await work();
-        return;
-      } catch (error) {
-        if (stopper.stopped) {
-          throw new ReviewsError(
-            `Stopped while ${what} was failing (${messageOf(error)}); the ${events} events in ` +
-              `hand were not committed and will be read again on the next start`,
-          );
-        }
-        const backoff = Math.min(500 * 2 ** (attempt - 1), 30_000);
-        logger.warn(
-          `${what} failed (attempt ${attempt}): ${messageOf(error)}; retrying in ` +
-            `${backoff} ms, offsets not committed`,
-        );
-        await stopper.sleep(backoff);
-      }
-    }
-  };
-
-  const runBatch = async () => {
-    const owned = assigned ?? new Set<number>();
-    const taken = buffer.filter((p) => owned.has(p.partition)).slice(0, options.maxBatch);
-    if (taken.length === 0) return;
-    const takenSet = new Set(taken);
-    buffer = buffer.filter((pending) => !takenSet.has(pending));
-    const started = performance.now();
-
-    const rows: unknown[][] = [];
-    const dead: Message[] = [];
-    let unmatched = 0;
-    for (const pending of taken) {
-      const decoded = decodeEvent(pending.value, dataset);
-      if (decoded.ok) {
-        const row = enrich(decoded.event, catalog, dataset.attributes.length);
-        rows.push(row.values);
-        if (!row.matched) unmatched++;
-      } else {
-        dead.push({
-          key: pending.key,
-          value: pending.value,
-          headers: {
-            ...pending.headers,
-            "dlq.reason": decoded.reason,
-            "dlq.source.topic": topic,
-            "dlq.source.partition": String(pending.partition),
-            "dlq.source.offset": String(pending.offset),
-            "dlq.source.timestamp": pending.timestamp,
-            "dlq.group": options.group,
-          },
-        });
-      }
-    }
-    // Dead letters and rows are durable before any offset moves past them.
-    if (dead.length > 0) {
-      await untilDone(
-        "Sending to the dead-letter topic",
-        taken.length,
-        () => dlqProducer.send({ topic: dlqTopic, messages: dead, acks: -1 }),
-      );
-    }
-    await untilDone("Writing to Cassandra", taken.length, () => sink.write(rows));
-
-    const next = new Map<number, number>();
-    for (const pending of taken) {
-      next.set(pending.partition, Math.max(next.get(pending.partition) ?? 0, pending.offset + 1));
-    }
-    await commit(consumer, topic, next, logger);
-    for (const [partition, offset] of next) position.set(partition, offset);
-
-    totals.batches++;
-    totals.events += taken.length;
-    totals.written += rows.length;
-    totals.deadLettered += dead.length;
-    totals.unmatched += unmatched;
-    logger.info(
-      `batch ${totals.batches}: ${taken.length} events, ${rows.length} written, ` +
-        `${dead.length} dead-lettered, ${unmatched} unmatched, lag ${lag()}, ` +
-        `${((performance.now() - started) / 1000).toFixed(2)} s`,
-    );
+  // Each new assignment: fence the partitions' earlier owners, then re-read where they stand.
+  let claimFailure: unknown;
+  source.onAssign = () => {
+    engine.claim().catch((error) => {
+      // Retriable failures were retried until stopped; this one cannot clear by waiting.
+      claimFailure ??= error;
+      stopper.stop();
+    });
   };
 
   logger.info(
     `Streaming ${topic} -> ${dataset.keyspace}.${dataset.table} every ` +
       `${formatInterval(options.intervalMs)}${options.availableNow ? " (available-now)" : ""}, ` +
-      `group ${options.group}`,
+      `group ${group}`,
   );
+  let totals: StreamTotals;
   try {
-    let nextTrigger = performance.now() + options.intervalMs;
-    while (!stopper.stopped) {
-      const early = () =>
-        buffer.length >= options.maxBatch || (options.availableNow && bufferReachesTarget());
-      while (!stopper.stopped && performance.now() < nextTrigger && !early()) {
-        if (options.availableNow && buffer.length === 0 && drained()) break;
-        await stopper.sleep(Math.min(50, Math.max(1, nextTrigger - performance.now())));
-      }
-      if (stopper.stopped) break;
-      // Triggers keep to the interval's grid; a batch that overran starts the next at once.
-      const now = performance.now();
-      while (nextTrigger <= now) nextTrigger += options.intervalMs;
-      await runBatch();
-      if (options.availableNow && buffer.length === 0 && drained()) break;
-    }
-    if (fatal !== undefined) {
-      throw new ReviewsError(`The Kafka consumer stopped: ${messageOf(fatal)}`, undefined, {
-        cause: fatal,
-      });
-    }
-    // Stop fetching but stay in the group, so the last batch can still commit.
-    consumer.pause([{ topic }]);
-    while (buffer.some((pending) => assigned?.has(pending.partition))) await runBatch();
+    await source.start();
+    totals = await engine.run();
   } finally {
     stopper.dispose();
-    await consumer.disconnect().catch(() => {});
-    await dlqProducer.disconnect().catch(() => {});
+    await source.close();
+    await committer.close();
   }
   deps.out(
     `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +
@@ -376,23 +256,4 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
       `${totals.unmatched} unmatched`,
   );
   return totals;
-}
-
-/** Commits the next offsets; a rebalance may refuse it, which costs a replay, never an event. */
-async function commit(
-  consumer: Consumer,
-  topic: string,
-  next: Map<number, number>,
-  logger: Logger,
-): Promise<void> {
-  try {
-    await consumer.commitOffsets(
-      [...next].map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
-    );
-  } catch (error) {
-    logger.warn(
-      `Offsets not committed (${messageOf(error)}); the batch is stored and will be ` +
-        `replayed idempotently by whoever owns the partitions next`,
-    );
-  }
 }

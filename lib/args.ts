@@ -119,3 +119,31 @@ export function choiceFlag<T extends string>(flag: string, raw: string, choices:
   }
   return found;
 }
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1_000,
+  kib: 1_024,
+  mb: 1_000_000,
+  mib: 1_048_576,
+  gb: 1_000_000_000,
+  gib: 1_073_741_824,
+};
+
+/** A size in bytes (`5120`, `5KiB`, `64MiB`, `1MB`) in [min, max], or a usage error. */
+export function byteSizeFlag(
+  flag: string,
+  raw: string,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  const match = raw.trim().toLowerCase().match(/^(\d+(?:\.\d+)?)\s*([a-z]*)$/);
+  const unit = match === null ? undefined : BYTE_UNITS[match[2]];
+  const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) {
+    throw new UsageError(
+      `Flag --${flag} takes a size from ${min} to ${max} bytes (e.g. 5KiB, 64MiB), got '${raw}'`,
+    );
+  }
+  return bytes;
+}

@@ -1,7 +1,8 @@
 import cassandra from "cassandra-driver";
 import type { CassandraConfig } from "./connection.ts";
-import { ConnectionError, messageOf, UsageError, withTimeout } from "./errors.ts";
+import { ConnectionError, UsageError, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { describeCassandraError } from "./retry.ts";
 
 /** Consistency levels by the names users write on the command line. */
 export const CONSISTENCY_LEVELS = {
@@ -111,25 +112,13 @@ export class CassandraClient {
   }
 }
 
-/**
- * The message of a driver error without the stack traces the driver folds into it: for "all
- * hosts failed", each host's own reason.
- */
-export function cassandraMessage(error: unknown): string {
-  const inner = (error as { innerErrors?: Record<string, unknown> }).innerErrors;
-  if (inner && Object.keys(inner).length > 0) {
-    return Object.entries(inner).map(([host, cause]) => `${host}: ${messageOf(cause)}`).join("; ");
-  }
-  return messageOf(error).split("\n")[0];
-}
-
 /** Turns a driver failure into an error that names the contact points and what to check. */
 export function cassandraConnectionError(config: CassandraConfig, error: unknown): ConnectionError {
   if (error instanceof ConnectionError) return error;
   return new ConnectionError(
     "Cassandra",
     config.contactPoints,
-    cassandraMessage(error),
+    describeCassandraError(error),
     "Check that Cassandra is listening there (local services: 'deno task up'; status: " +
       "'deno task status'), that --local-dc matches its data center, or point " +
       "--contact-points / CASSANDRA_CONTACT_POINTS at your cluster.",

@@ -35,8 +35,16 @@ export class ConnectionError extends ReviewsError {
     detail: string,
     hint: string,
     options?: ErrorOptions,
+    /** "reached": the service answered but refused us (authentication, protocol). */
+    reach: "unreachable" | "reached" = "unreachable",
   ) {
-    super(`Cannot reach ${service} at ${endpoints.join(", ")}: ${detail}`, hint, options);
+    super(
+      reach === "reached"
+        ? `${service} at ${endpoints.join(", ")} refused the connection: ${detail}`
+        : `Cannot reach ${service} at ${endpoints.join(", ")}: ${detail}`,
+      hint,
+      options,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   type Admin,
+  ConfigResourceTypes,
   type Consumer,
   type ConsumerConfig,
   Kafka,
@@ -117,6 +118,25 @@ export class KafkaClient {
     }
   }
 
+  /** A topic's max.message.bytes: the largest record batch the broker accepts for it. */
+  async maxMessageBytes(topic: string): Promise<number> {
+    const admin = await this.admin();
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name: topic,
+        configNames: ["max.message.bytes"],
+      }],
+    });
+    const entry = described.resources[0]?.configEntries.find((e) =>
+      e.configName === "max.message.bytes"
+    );
+    const bytes = Number(entry?.configValue);
+    // Kafka's default (1 MiB plus the batch header) when the broker does not say.
+    return Number.isFinite(bytes) && bytes > 0 ? bytes : 1_048_588;
+  }
+
   /** Disconnects every client this object made. */
   async close(): Promise<void> {
     const clients = this.#clients.splice(0);
@@ -153,10 +173,25 @@ export class KafkaClient {
 /** Turns a kafkajs failure into an error that names the brokers and what to check. */
 export function kafkaConnectionError(config: KafkaConfig, error: unknown): ConnectionError {
   if (error instanceof ConnectionError) return error;
+  const detail = rootMessage(error);
+  if (/SASL/i.test(detail)) {
+    return new ConnectionError(
+      "Kafka",
+      config.brokers,
+      `the broker answered, but the SASL handshake failed: ${detail}`,
+      config.sasl
+        ? "Check --kafka-sasl-mechanism, the user name and the password, and that this listener " +
+          "expects SASL (its security.protocol is SASL_PLAINTEXT or SASL_SSL)."
+        : "The listener expects SASL authentication: give --kafka-username and a password " +
+          "(KAFKA_USERNAME, KAFKA_PASSWORD) and the mechanism it uses.",
+      { cause: error },
+      "reached",
+    );
+  }
   return new ConnectionError(
     "Kafka",
     config.brokers,
-    rootMessage(error),
+    detail,
     "Check that a broker is listening there (local services: 'deno task up'; status: " +
       "'deno task status'), or point --brokers / KAFKA_BROKERS at your cluster" +
       (config.tls || config.sasl ? ", and check the TLS and SASL settings." : "."),

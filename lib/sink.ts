@@ -1,22 +1,24 @@
-import {
-  type CassandraClient,
-  cassandraMessage,
-  CONSISTENCY_LEVELS,
-  type ConsistencyName,
-} from "./cassandra.ts";
+import { type CassandraClient, CONSISTENCY_LEVELS, type ConsistencyName } from "./cassandra.ts";
 import { type Dataset, tableColumns } from "./dataset.ts";
 import { ReviewsError } from "./errors.ts";
 import { tableExists } from "./schema.ts";
+import type { RowStore } from "./stream/writer.ts";
 
-/** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT. */
-export class CassandraSink {
+/** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT (the RowStore of the stream). */
+export class CassandraSink implements RowStore {
   readonly #insert: string;
+  readonly #options: { prepare: true; isIdempotent: true; consistency: number };
 
   constructor(
     readonly client: CassandraClient,
     readonly dataset: Dataset,
-    readonly options: { concurrency: number; consistency: ConsistencyName },
+    consistency: ConsistencyName,
   ) {
+    this.#options = {
+      prepare: true,
+      isIdempotent: true,
+      consistency: CONSISTENCY_LEVELS[consistency],
+    };
     const columns = tableColumns(dataset);
     this.#insert = `INSERT INTO ${dataset.keyspace}.${dataset.table} (${columns.join(", ")}) ` +
       `VALUES (${columns.map(() => "?").join(", ")})`;
@@ -32,37 +34,17 @@ export class CassandraSink {
     }
   }
 
-  /**
-   * Writes every row, at most `concurrency` requests in flight; throws on the first failure (the
-   * caller retries the whole batch: the primary key comes from the event, so rewriting is safe).
-   * `null` attributes are sent as unset, so they write no tombstone.
-   */
-  async write(rows: readonly (readonly unknown[])[]): Promise<void> {
-    // The driver's executeConcurrent() passes on no consistency level and no idempotence flag,
-    // so the pool is ours.
-    const options = {
-      prepare: true,
-      isIdempotent: true,
-      consistency: CONSISTENCY_LEVELS[this.options.consistency],
-    };
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (failure === undefined && next < rows.length) {
-        const row = rows[next++];
-        try {
-          await this.client.driver.execute(
-            this.#insert,
-            row.map((value) => value === null ? undefined : value),
-            options,
-          );
-        } catch (error) {
-          failure ??= error;
-        }
-      }
-    };
-    const workers = Math.min(this.options.concurrency, rows.length);
-    await Promise.all(Array.from({ length: workers }, worker));
-    if (failure !== undefined) throw new Error(cassandraMessage(failure), { cause: failure });
+  /** Writes rows of one partition: one row as an INSERT, more as an UNLOGGED batch. */
+  async writeGroup(rows: readonly (readonly unknown[])[]): Promise<void> {
+    // `null` attributes are sent as unset, so they write no tombstone.
+    const params = rows.map((row) => row.map((value) => value === null ? undefined : value));
+    if (params.length === 1) {
+      await this.client.driver.execute(this.#insert, params[0], this.#options);
+    } else {
+      await this.client.driver.batch(
+        params.map((values) => ({ query: this.#insert, params: values })),
+        { ...this.#options, logged: false },
+      );
+    }
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * The transform of one micro-batch, with no I/O: messages in; rows to write, dead letters, the
+ * next offset per partition and counts out.
+ */
+import type { Catalog } from "../catalog.ts";
+import type { Dataset } from "../dataset.ts";
+import { decodeEvent, enrich } from "../event.ts";
+import type { SourceMessage } from "./buffer.ts";
+import { type DeadLetter, deadLetter, type DeadLetterSource } from "./dead_letters.ts";
+
+/** A row to write, with the message it came from (to dead-letter it if Cassandra rejects it). */
+export interface PendingRow {
+  values: (string | number | Date | null)[];
+  /** Event time in milliseconds, for end-to-end latency. */
+  eventTime: number;
+  source: SourceMessage;
+}
+
+/** What one micro-batch produced. */
+export interface BatchOutput {
+  rows: PendingRow[];
+  /** Dead letters by the source partition they came from (each commits with its partition). */
+  deadLetters: Map<number, DeadLetter[]>;
+  /** The offset to commit per partition: one past the last message of the batch. */
+  next: Map<number, number>;
+  events: number;
+  unmatched: number;
+}
+
+/** Validates, enriches and buckets every message; bad ones become dead letters. */
+export function transformBatch(
+  messages: readonly SourceMessage[],
+  dataset: Dataset,
+  catalog: Catalog,
+  source: DeadLetterSource,
+): BatchOutput {
+  const output: BatchOutput = {
+    rows: [],
+    deadLetters: new Map(),
+    next: new Map(),
+    events: messages.length,
+    unmatched: 0,
+  };
+  for (const message of messages) {
+    const decoded = decodeEvent(message.value, dataset);
+    if (decoded.ok) {
+      const row = enrich(decoded.event, catalog, dataset.attributes.length);
+      output.rows.push({
+        values: row.values,
+        eventTime: decoded.event.time.getTime(),
+        source: message,
+      });
+      if (!row.matched) output.unmatched++;
+    } else {
+      addDeadLetter(
+        output.deadLetters,
+        message.partition,
+        deadLetter(message, decoded.reason, source),
+      );
+    }
+    const next = output.next.get(message.partition) ?? 0;
+    output.next.set(message.partition, Math.max(next, message.offset + 1));
+  }
+  return output;
+}
+
+/** Files a dead letter under its source partition. */
+export function addDeadLetter(
+  byPartition: Map<number, DeadLetter[]>,
+  partition: number,
+  letter: DeadLetter,
+): void {
+  const list = byPartition.get(partition);
+  if (list === undefined) byPartition.set(partition, [letter]);
+  else list.push(letter);
+}

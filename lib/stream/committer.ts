@@ -1,0 +1,161 @@
+/**
+ * Commits a partition's progress and its dead letters in one Kafka transaction (`sendOffsets`),
+ * after the rows are in Cassandra. Each source partition has its own transactional id, so the
+ * member that takes a partition over fences out the one that had it (an open transaction of a
+ * crashed or stalled owner is aborted, a late commit of it is refused) and only then reads where
+ * the partition stands: no dead letter is ever committed twice.
+ */
+import type { Message, Producer } from "kafkajs";
+import { ReviewsError } from "../errors.ts";
+import type { KafkaClient } from "../kafka.ts";
+import { causes } from "../retry.ts";
+import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters.ts";
+
+/** Commits a partition's batch; the engine only sees this. */
+export interface Committer {
+  /** Takes partitions over (fencing earlier owners) and returns the group's committed offsets. */
+  claim(partitions: readonly number[]): Promise<Map<number, number>>;
+  /** Sends the dead letters and commits `next` for the partition, atomically. */
+  commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void>;
+  /** The group's committed offsets of every partition (-1 where none). */
+  committedOffsets(): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}
+
+/** Another member owns the partition now; its batch is theirs to redo. */
+export class PartitionLost extends ReviewsError {
+  constructor(readonly partition: number, options?: ErrorOptions) {
+    super(
+      `Partition ${partition} was taken over by another member of the group`,
+      undefined,
+      options,
+    );
+  }
+}
+
+/** Whether kafkajs says this producer was fenced out by a newer one with the same id. */
+export function isFenced(error: unknown): boolean {
+  return causes(error).some((link) => {
+    const type = (link as { type?: unknown }).type;
+    return type === "PRODUCER_FENCED" || type === "INVALID_PRODUCER_EPOCH";
+  });
+}
+
+/** Settings of the transactional committer. */
+export interface CommitterSettings {
+  topic: string;
+  dlqTopic: string;
+  group: string;
+  /** The DLQ topic's max.message.bytes. */
+  maxMessageBytes: number;
+  /** How long the broker lets a transaction stay open before aborting it. */
+  transactionTimeoutMs: number;
+}
+
+/** The transactional id of a source partition's producer within a group. */
+export function transactionalId(settings: Pick<CommitterSettings, "group" | "topic">, p: number) {
+  return `reviews.${settings.group}.${settings.topic}.${p}`;
+}
+
+/** The Kafka adapter of Committer. */
+export class TransactionalCommitter implements Committer {
+  readonly #producers = new Map<number, Promise<Producer>>();
+
+  constructor(readonly kafka: KafkaClient, readonly settings: CommitterSettings) {}
+
+  async claim(partitions: readonly number[]): Promise<Map<number, number>> {
+    await Promise.all(partitions.map((partition) => this.#producer(partition)));
+    return await this.committedOffsets();
+  }
+
+  async commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void> {
+    const { topic, dlqTopic, group, maxMessageBytes } = this.settings;
+    const producer = await this.#producer(partition);
+    const transaction = await producer.transaction();
+    try {
+      const fitted = letters.map((letter) => fitDeadLetter(letter, maxMessageBytes));
+      for (const chunk of chunkDeadLetters(fitted, maxMessageBytes)) {
+        await transaction.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: group,
+        topics: [{ topic, partitions: [{ partition, offset: String(next) }] }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      if (transaction.isActive()) await transaction.abort().catch(() => {});
+      if (isFenced(error)) {
+        this.#forget(partition);
+        throw new PartitionLost(partition, { cause: error });
+      }
+      // The outcome of a failed commit is unknown: a new producer with the same id completes
+      // or aborts it, and the committed offset then says which.
+      this.#forget(partition);
+      try {
+        await this.#producer(partition);
+        if (((await this.committedOffsets()).get(partition) ?? -1) >= next) return;
+      } catch {
+        // Reported through the original error.
+      }
+      throw error;
+    }
+  }
+
+  async committedOffsets(): Promise<Map<number, number>> {
+    const admin = await this.kafka.admin();
+    const [entry] = await admin.fetchOffsets({
+      groupId: this.settings.group,
+      topics: [this.settings.topic],
+    });
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  }
+
+  async close(): Promise<void> {
+    const producers = [...this.#producers.values()];
+    this.#producers.clear();
+    await Promise.allSettled(producers.map(async (p) => (await p).disconnect()));
+  }
+
+  #producer(partition: number): Promise<Producer> {
+    let producer = this.#producers.get(partition);
+    if (producer === undefined) {
+      producer = this.#open(partition);
+      this.#producers.set(partition, producer);
+      producer.catch(() => this.#producers.delete(partition));
+    }
+    return producer;
+  }
+
+  async #open(partition: number): Promise<Producer> {
+    const producer = await this.kafka.producer({
+      transactionalId: transactionalId(this.settings, partition),
+      transactionTimeout: this.settings.transactionTimeoutMs,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    // The first transaction registers the id with its coordinator, which bumps the epoch: any
+    // earlier producer of this partition is fenced and its open transaction ends now.
+    const first = await producer.transaction();
+    await first.commit();
+    return producer;
+  }
+
+  #forget(partition: number): void {
+    const producer = this.#producers.get(partition);
+    this.#producers.delete(partition);
+    producer?.then((p) => p.disconnect()).catch(() => {});
+  }
+}
+
+function toMessage(letter: DeadLetter): Message {
+  return {
+    key: letter.key === null ? null : asBuffer(letter.key),
+    value: letter.value === null ? null : asBuffer(letter.value),
+    headers: letter.headers,
+  };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}

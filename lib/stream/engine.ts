@@ -1,0 +1,287 @@
+/**
+ * The micro-batch loop: on each trigger, take what the buffer holds for ready partitions,
+ * transform it, write the rows (retrying what waiting can fix), then commit each partition with
+ * its dead letters. `--available-now` ends only when every partition of the topic is committed
+ * up to its end offset at start, by this member or another.
+ */
+import { formatInterval } from "../interval.ts";
+import { ReviewsError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../retry.ts";
+import type { Stopper } from "../signals.ts";
+import { addDeadLetter, type BatchOutput } from "./batch.ts";
+import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
+import { type Committer, PartitionLost } from "./committer.ts";
+import { deadLetter, type DeadLetterSource } from "./dead_letters.ts";
+import { describeStandings, type PartitionLedger } from "./ledger.ts";
+import { type RowStore, WriteJob, type WriterLimits } from "./writer.ts";
+
+/** How the loop runs. */
+export interface EngineOptions {
+  intervalMs: number;
+  availableNow: boolean;
+  /** With availableNow: fail (non-zero) if the backlog is not drained within this. */
+  availableNowTimeoutMs: number;
+  maxBatch: number;
+  writer: WriterLimits;
+  /** Columns forming the partition key, first in each row. */
+  keyColumns: number;
+  deadLetterSource: DeadLetterSource;
+}
+
+/** What the loop uses. */
+export interface EngineDeps {
+  buffer: MicroBatchBuffer;
+  ledger: PartitionLedger;
+  committer: Committer;
+  store: RowStore;
+  transform: (messages: readonly SourceMessage[]) => BatchOutput;
+  logger: Logger;
+  stopper: Stopper;
+  /** A failure of the source that ends the run. */
+  sourceFailure?: () => unknown;
+  /** Stops fetching at shutdown, so the last batches can be drained from the buffer. */
+  pauseSource?: () => void;
+  /** Called after each committed batch (progress, metrics). */
+  onBatch?: (report: BatchReport) => void;
+}
+
+/** Totals of a run. */
+export interface StreamTotals {
+  batches: number;
+  events: number;
+  written: number;
+  deadLettered: number;
+  unmatched: number;
+}
+
+/** One committed batch. */
+export interface BatchReport extends StreamTotals {
+  id: number;
+  seconds: number;
+  lag: number;
+}
+
+/** How often a waiting member re-reads the group's committed offsets and says it waits. */
+const REFRESH_MS = 1_000;
+const WAITING_NOTICE_MS = 5_000;
+
+/** The micro-batch loop of one stream member. */
+export class StreamEngine {
+  readonly totals: StreamTotals = {
+    batches: 0,
+    events: 0,
+    written: 0,
+    deadLettered: 0,
+    unmatched: 0,
+  };
+  #claims = 0;
+
+  constructor(readonly options: EngineOptions, readonly deps: EngineDeps) {}
+
+  /**
+   * Takes newly assigned partitions over: fences their earlier owners, re-reads the committed
+   * offsets, drops buffered messages below them, and only then lets them be batched.
+   */
+  async claim(): Promise<void> {
+    const { ledger, buffer, committer, logger, stopper } = this.deps;
+    const claim = ++this.#claims;
+    const owned = ledger.owned;
+    const committed = await retrying(
+      { what: "taking over partitions", kind: KAFKA_FAILURES, logger, stopper },
+      () => committer.claim(owned),
+    );
+    if (claim !== this.#claims) return; // a newer assignment superseded this one
+    for (const [partition, offset] of committed) {
+      if (offset >= 0) ledger.committed(partition, offset);
+    }
+    for (const partition of owned) {
+      buffer.dropBelow(partition, ledger.position(partition));
+      ledger.markReady(partition);
+    }
+  }
+
+  /** Runs batches until stopped or, with availableNow, until the topic is drained. */
+  async run(): Promise<StreamTotals> {
+    const { options, deps } = this;
+    const { buffer, ledger, stopper } = deps;
+    const started = performance.now();
+    let nextTrigger = started + options.intervalMs;
+    let lastRefresh = started;
+    let lastNotice = started;
+    while (!stopper.stopped) {
+      // A full batch, or a full buffer, need not wait for the trigger; the messages of
+      // partitions still being claimed are not batchable yet, so they never make a batch due.
+      const due = () => {
+        const waiting = this.#readyWaiting();
+        return performance.now() >= nextTrigger || waiting >= options.maxBatch ||
+          (waiting > 0 && buffer.full) ||
+          (options.availableNow && waiting > 0 &&
+            ledger.readsReachTargets((p) => buffer.readThrough(p)));
+      };
+      while (!stopper.stopped && !due()) {
+        if (options.availableNow) {
+          if (ledger.joined && ledger.drained && this.#readyWaiting() === 0) break;
+          const now = performance.now();
+          if (now - started > options.availableNowTimeoutMs) this.#timedOut();
+          if (now - lastRefresh >= REFRESH_MS && this.#readyWaiting() === 0) {
+            lastRefresh = now;
+            await this.#refreshCommitted();
+          }
+          if (now - lastNotice >= WAITING_NOTICE_MS && this.#readyWaiting() === 0) {
+            lastNotice = now;
+            this.#sayWaiting();
+          }
+        }
+        await stopper.sleep(Math.min(50, Math.max(1, nextTrigger - performance.now())));
+      }
+      if (stopper.stopped) break;
+      if (options.availableNow && ledger.joined && ledger.drained && this.#readyWaiting() === 0) {
+        break;
+      }
+      // Triggers keep to the interval's grid; a batch that overran starts the next at once.
+      const now = performance.now();
+      while (nextTrigger <= now) nextTrigger += options.intervalMs;
+      if (!await this.runBatch()) await stopper.sleep(10);
+    }
+    const failure = deps.sourceFailure?.();
+    if (failure !== undefined) {
+      throw new ReviewsError(
+        `The Kafka consumer stopped: ${KAFKA_FAILURES.describe(failure)}`,
+        undefined,
+        {
+          cause: failure,
+        },
+      );
+    }
+    // Finish what is in hand, fetching nothing more.
+    deps.pauseSource?.();
+    while (this.#readyWaiting() > 0) await this.runBatch();
+    return this.totals;
+  }
+
+  /** Takes, writes and commits one batch from the ready partitions; false if there was none. */
+  async runBatch(): Promise<boolean> {
+    const { options, deps } = this;
+    const { buffer, ledger, logger, stopper } = deps;
+    const messages = buffer.take(options.maxBatch, ledger.ready);
+    if (messages.length === 0) return false;
+    const started = performance.now();
+    const output = deps.transform(messages);
+    const events = messages.length;
+    const consequence = `the ${events} events in hand are not committed and will be read again`;
+
+    const job = new WriteJob(
+      deps.store,
+      output.rows.map((row) => row),
+      options.keyColumns,
+      options.writer,
+    );
+    await retrying(
+      { what: "writing to Cassandra", kind: CASSANDRA_FAILURES, logger, stopper, consequence },
+      () => job.run(),
+    );
+    for (const { row, reason } of job.rejected) {
+      addDeadLetter(
+        output.deadLetters,
+        row.source.partition,
+        deadLetter(row.source, reason, options.deadLetterSource),
+      );
+    }
+
+    const committed = new Set<number>();
+    await Promise.all([...output.next].map(async ([partition, next]) => {
+      const letters = output.deadLetters.get(partition) ?? [];
+      try {
+        await retrying(
+          {
+            what: `committing partition ${partition} with its ${letters.length} dead letters`,
+            kind: KAFKA_FAILURES,
+            logger,
+            stopper,
+            consequence,
+          },
+          () => deps.committer.commit(partition, next, letters),
+        );
+        ledger.committed(partition, next);
+        committed.add(partition);
+      } catch (error) {
+        if (!(error instanceof PartitionLost)) throw error;
+        ledger.lose(partition);
+        buffer.forget(partition);
+        logger.warn(
+          `${error.message}; its uncommitted events (rows already written are rewritten ` +
+            `idempotently) will be processed there`,
+        );
+      }
+    }));
+
+    const inCommitted = (message: SourceMessage) => committed.has(message.partition);
+    const rejected = new Set(job.rejected.map((r) => r.row));
+    const report: BatchReport = {
+      id: ++this.totals.batches,
+      events: messages.filter(inCommitted).length,
+      written: output.rows.filter((row) => inCommitted(row.source) && !rejected.has(row)).length,
+      deadLettered: [...output.deadLetters].filter(([p]) => committed.has(p))
+        .reduce((sum, [, letters]) => sum + letters.length, 0),
+      unmatched: committed.size === output.next.size ? output.unmatched : 0,
+      batches: 1,
+      seconds: (performance.now() - started) / 1000,
+      lag: ledger.lag(ledger.owned),
+    };
+    this.totals.events += report.events;
+    this.totals.written += report.written;
+    this.totals.deadLettered += report.deadLettered;
+    this.totals.unmatched += report.unmatched;
+    logger.info(
+      `batch ${report.id}: ${report.events} events, ${report.written} written, ` +
+        `${report.deadLettered} dead-lettered, ${report.unmatched} unmatched, lag ${report.lag}, ` +
+        `${report.seconds.toFixed(2)} s`,
+    );
+    deps.onBatch?.(report);
+    return true;
+  }
+
+  /** Messages waiting in partitions this member may batch now. */
+  #readyWaiting(): number {
+    return this.deps.ledger.ready.reduce((sum, p) => sum + this.deps.buffer.waiting(p), 0);
+  }
+
+  async #refreshCommitted(): Promise<void> {
+    try {
+      for (const [partition, offset] of await this.deps.committer.committedOffsets()) {
+        if (offset >= 0) this.deps.ledger.committed(partition, offset);
+      }
+    } catch (error) {
+      this.deps.logger.debug(`Could not read the group's committed offsets: ${error}`);
+    }
+  }
+
+  #sayWaiting(): void {
+    const { ledger, logger } = this.deps;
+    const remaining = ledger.remaining();
+    const elsewhere = remaining.filter((s) => !s.owned);
+    if (!ledger.joined) {
+      logger.info("Waiting to join the consumer group");
+    } else if (elsewhere.length > 0) {
+      logger.info(
+        `Waiting for partitions held by other members of group ` +
+          `${this.options.deadLetterSource.group} (a crashed member's come free after its ` +
+          `session timeout): ${describeStandings(remaining)}`,
+      );
+    } else if (remaining.length > 0) {
+      logger.info(`Waiting for messages: ${describeStandings(remaining)}`);
+    }
+  }
+
+  #timedOut(): never {
+    const remaining = this.deps.ledger.remaining();
+    throw new ReviewsError(
+      `The backlog was not drained within ${formatInterval(this.options.availableNowTimeoutMs)}: ` +
+        `${describeStandings(remaining)}`,
+      "Other members of the group may hold these partitions, or the stream is slower than the " +
+        "backlog; raise --available-now-timeout, or check the group with " +
+        "'kafka-consumer-groups.sh --describe'.",
+    );
+  }
+}

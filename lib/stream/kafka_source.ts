@@ -1,0 +1,103 @@
+/**
+ * The Kafka side of the stream: a consumer-group member that fills the micro-batch buffer,
+ * keeps the ledger's assignment and end offsets current, and pauses fetching while the buffer
+ * is full. It never commits: the committer does, after Cassandra has the rows.
+ */
+import type { Consumer } from "kafkajs";
+import { messageOf } from "../errors.ts";
+import type { KafkaClient } from "../kafka.ts";
+import type { Logger } from "../log.ts";
+import type { Stopper } from "../signals.ts";
+import type { MicroBatchBuffer } from "./buffer.ts";
+import type { AssignmentChange, PartitionLedger } from "./ledger.ts";
+
+/** Settings of the consumer. */
+export interface SourceSettings {
+  topic: string;
+  group: string;
+  sessionTimeoutMs: number;
+}
+
+/** A consumer-group member feeding a buffer. */
+export class KafkaSource {
+  #consumer?: Consumer;
+  /** A failure the consumer will not recover from by itself. */
+  failure: unknown;
+  /** Called on every new assignment, after the buffer dropped revoked partitions. */
+  onAssign: (change: AssignmentChange) => void = () => {};
+
+  constructor(
+    readonly kafka: KafkaClient,
+    readonly settings: SourceSettings,
+    readonly buffer: MicroBatchBuffer,
+    readonly ledger: PartitionLedger,
+    readonly logger: Logger,
+    readonly stopper: Stopper,
+  ) {}
+
+  /** Joins the group and starts fetching. */
+  async start(): Promise<void> {
+    const { topic, group, sessionTimeoutMs } = this.settings;
+    const consumer = await this.kafka.consumer({
+      groupId: group,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+      // One fetch holds at most this much: memory stays near the buffer's bound.
+      maxBytes: 4 * 1024 * 1024,
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const change = this.ledger.assign(payload.memberAssignment[topic] ?? []);
+      this.buffer.retain(new Set(this.ledger.owned));
+      const list = this.ledger.owned.join(", ") || "none";
+      this.logger.info(`Joined group ${group}: partitions ${list} of ${topic}`);
+      this.onAssign(change);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        this.logger.warn(`Kafka consumer restarting after: ${messageOf(payload.error)}`);
+      } else {
+        this.failure = payload.error;
+        this.stopper.stop();
+      }
+    });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        this.ledger.latest(batch.partition, Number(batch.highWatermark));
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) return;
+          this.buffer.append({
+            partition: batch.partition,
+            offset: Number(message.offset),
+            key: message.key,
+            value: message.value,
+            timestamp: message.timestamp,
+            headers: message.headers,
+          });
+          resolveOffset(message.offset);
+        }
+        // Back-pressure: hold the fetch loop while a full batch waits, heartbeating meanwhile.
+        while (this.buffer.full && isRunning() && !isStale() && !this.stopper.stopped) {
+          await heartbeat();
+          await this.stopper.sleep(100);
+        }
+      },
+    });
+  }
+
+  /** Stops fetching but stays in the group, so the batch in hand can still commit. */
+  pause(): void {
+    this.#consumer?.pause([{ topic: this.settings.topic }]);
+  }
+
+  /** Leaves the group. */
+  async close(): Promise<void> {
+    await this.#consumer?.disconnect().catch(() => {});
+  }
+}
