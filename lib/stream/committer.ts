@@ -6,9 +6,8 @@
  * the partition stands: no dead letter is ever committed twice.
  */
 import type { Message, Producer } from "kafkajs";
-import { ReviewsError } from "../errors.ts";
 import type { KafkaClient } from "../kafka.ts";
-import { causes } from "../retry.ts";
+import { causes, PermanentFailure } from "../retry.ts";
 import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters.ts";
 
 /** Commits a partition's batch; the engine only sees this. */
@@ -22,8 +21,8 @@ export interface Committer {
   close(): Promise<void>;
 }
 
-/** Another member owns the partition now; its batch is theirs to redo. */
-export class PartitionLost extends ReviewsError {
+/** Another member owns the partition now; its batch is theirs to redo (never retried here). */
+export class PartitionLost extends PermanentFailure {
   constructor(readonly partition: number, options?: ErrorOptions) {
     super(
       `Partition ${partition} was taken over by another member of the group`,

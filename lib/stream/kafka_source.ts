@@ -51,6 +51,8 @@ export class KafkaSource {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const change = this.ledger.assign(payload.memberAssignment[topic] ?? []);
       this.buffer.retain(new Set(this.ledger.owned));
+      // A partition paused after it was lost elsewhere fetches again once assigned anew.
+      consumer.resume([{ topic, partitions: this.ledger.owned }]);
       const list = this.ledger.owned.join(", ") || "none";
       this.logger.info(`Joined group ${group}: partitions ${list} of ${topic}`);
       this.onAssign(change);
@@ -70,6 +72,11 @@ export class KafkaSource {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         this.ledger.latest(batch.partition, Number(batch.highWatermark));
+        if (!this.ledger.owns(batch.partition)) {
+          // Fenced out by the member that took it over: stop fetching it until the rebalance.
+          consumer.pause([{ topic, partitions: [batch.partition] }]);
+          return;
+        }
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) return;
           this.buffer.append({

@@ -82,6 +82,11 @@ export class PartitionLedger {
     this.#ready.delete(partition);
   }
 
+  /** Whether this member owns a partition (ready or not). */
+  owns(partition: number): boolean {
+    return this.#owned.has(partition);
+  }
+
   /** Whether this member owns and may batch a partition. */
   isReady(partition: number): boolean {
     return this.#ready.has(partition);

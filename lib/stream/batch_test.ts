@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { parseCatalog } from "../catalog.ts";
+import { datasetByName } from "../dataset.ts";
+import { transformBatch } from "./batch.ts";
+import { sourceMessage } from "./fakes.ts";
+
+const movies = datasetByName("movies");
+const catalog = parseCatalog(
+  new TextEncoder().encode(
+    "show_id,type,title,director,cast,country,date_added,release_year,rating,duration," +
+      "listed_in,description\ns1,Movie,Heat,,,,,1995,R,170 min,Thrillers,x\n",
+  ),
+  "mini.csv",
+  movies,
+);
+const review = (movie: string, rating: unknown) =>
+  JSON.stringify({ reviewer: "Ada", movie, time: "2024-03-01T10:42:00.000Z", rating });
+const SOURCE = { topic: "reviews", group: "g" };
+
+Deno.test("a batch becomes rows, dead letters by partition, and the next offset per partition", () => {
+  const output = transformBatch(
+    [
+      sourceMessage(0, 5, review("Heat", 8)),
+      sourceMessage(0, 6, "{not json"),
+      sourceMessage(1, 90, review("Unknown Film", 3)),
+      sourceMessage(1, 91, review("Heat", 42)),
+    ],
+    movies,
+    catalog,
+    SOURCE,
+  );
+  assert.equal(output.events, 4);
+  assert.equal(output.rows.length, 2);
+  assert.deepEqual(output.rows[0].values.slice(0, 4), [
+    "Ada",
+    "2024-03-01 10:00",
+    new Date("2024-03-01T10:42:00.000Z"),
+    "Heat",
+  ]);
+  assert.equal(output.rows[0].source.offset, 5);
+  assert.equal(output.unmatched, 1, "a title not in the catalog is stored, unenriched");
+  assert.deepEqual([...output.next], [[0, 7], [1, 92]]);
+  assert.deepEqual(
+    [...output.deadLetters].map((
+      [p, letters],
+    ) => [p, letters.map((l) => l.headers["dlq.source.offset"])]),
+    [[0, ["6"]], [1, ["91"]]],
+  );
+  assert.match(output.deadLetters.get(1)![0].headers["dlq.reason"], /rating/);
+});
+
+Deno.test("an all-bad batch still moves every partition's offset on", () => {
+  const output = transformBatch(
+    [sourceMessage(2, 0, ""), sourceMessage(2, 1, "[]")],
+    movies,
+    catalog,
+    SOURCE,
+  );
+  assert.equal(output.rows.length, 0);
+  assert.deepEqual([...output.next], [[2, 2]]);
+  assert.equal(output.deadLetters.get(2)!.length, 2);
+});

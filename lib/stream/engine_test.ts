@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { parseCatalog } from "../catalog.ts";
+import { datasetByName } from "../dataset.ts";
+import { MemoryLogger } from "../log.ts";
+import { manualStopper } from "../signals.ts";
+import { transformBatch } from "./batch.ts";
+import { MicroBatchBuffer } from "./buffer.ts";
+import { StreamEngine } from "./engine.ts";
+import { MemoryCommitter, MemoryStore, sourceMessage } from "./fakes.ts";
+import { PartitionLedger } from "./ledger.ts";
+
+const movies = datasetByName("movies");
+const catalog = parseCatalog(
+  new TextEncoder().encode(
+    "show_id,type,title,director,cast,country,date_added,release_year,rating,duration," +
+      "listed_in,description\ns1,Movie,Heat,,,,,1995,R,170 min,Thrillers,x\n",
+  ),
+  "mini.csv",
+  movies,
+);
+const SOURCE = { topic: "reviews", group: "g" };
+const review = (i: number) =>
+  JSON.stringify({
+    reviewer: `person ${i % 7}`,
+    movie: "Heat",
+    time: new Date(Date.UTC(2024, 2, 1, 10, 0, i)).toISOString(),
+    rating: 1 + (i % 10),
+  });
+
+/** A topic of `partitions` partitions holding `perPartition` messages each; every 10th is bad. */
+function setUp(
+  { partitions = 3, perPartition = 50, maxBatch = 40, timeoutMs = 5_000, availableNow = true } = {},
+) {
+  const ends = new Map(Array.from({ length: partitions }, (_, p) => [p, perPartition]));
+  const ledger = new PartitionLedger(new Map([...ends.keys()].map((p) => [p, 0])), ends);
+  const buffer = new MicroBatchBuffer(maxBatch * 2, Infinity);
+  const committer = new MemoryCommitter();
+  const store = new MemoryStore(4, (row) => row[3] === "poison" ? "Invalid value" : undefined);
+  const logger = new MemoryLogger();
+  const stopper = manualStopper();
+  const fill = () => {
+    for (const p of ledger.owned) {
+      for (let offset = ledger.position(p); offset < perPartition; offset++) {
+        if (buffer.full) return;
+        const i = p * perPartition + offset;
+        buffer.append(sourceMessage(p, offset, i % 10 === 9 ? "{bad" : review(i)));
+      }
+    }
+  };
+  const engine = new StreamEngine({
+    intervalMs: 20,
+    availableNow,
+    availableNowTimeoutMs: timeoutMs,
+    maxBatch,
+    writer: { maxRows: 100, maxBytes: 5_120, concurrency: 4 },
+    keyColumns: 2,
+    deadLetterSource: SOURCE,
+  }, {
+    buffer,
+    ledger,
+    committer,
+    store,
+    transform: (messages) => transformBatch(messages, movies, catalog, SOURCE),
+    logger,
+    stopper,
+    onBatch: fill,
+  });
+  return { ledger, buffer, committer, store, logger, stopper, engine, fill };
+}
+
+Deno.test("available-now drains every partition: rows once, dead letters once, offsets at the end", async () => {
+  const { ledger, committer, store, engine, fill } = setUp();
+  ledger.assign([0, 1, 2]);
+  fill();
+  await engine.claim();
+  const totals = await engine.run();
+  assert.equal(totals.events, 150);
+  assert.equal(totals.deadLettered, 15);
+  assert.equal(totals.written, 135);
+  assert.equal(store.rows.size, 135);
+  assert.equal(committer.deadLetters.length, 15);
+  assert.deepEqual([...committer.offsets].sort(), [[0, 50], [1, 50], [2, 50]]);
+  assert.ok(totals.batches >= 4, `batches of at most 40: ${totals.batches}`);
+});
+
+Deno.test("nothing is batched from a partition before it is claimed", async () => {
+  const { ledger, buffer, engine, fill } = setUp();
+  ledger.assign([0, 1, 2]);
+  fill();
+  assert.equal(await engine.runBatch(), false);
+  assert.ok(buffer.size > 0);
+});
+
+Deno.test("a failed commit is retried without sending its dead letters twice", async () => {
+  const { ledger, committer, engine, logger, fill } = setUp({ partitions: 1, perPartition: 20 });
+  committer.failNext = 2;
+  ledger.assign([0]);
+  fill();
+  await engine.claim();
+  await engine.run();
+  assert.equal(committer.deadLetters.length, 2);
+  assert.equal(committer.offsets.get(0), 20);
+  assert.ok(
+    logger.lines.some((line) => /Committing partition 0 .* failed \(attempt 1\)/.test(line)),
+  );
+});
+
+Deno.test("a retriable write failure holds the commit back until the rows are in", async () => {
+  const { ledger, committer, store, engine, fill } = setUp({ partitions: 1, perPartition: 10 });
+  store.failNext = 1;
+  ledger.assign([0]);
+  fill();
+  await engine.claim();
+  await engine.run();
+  assert.equal(store.rows.size, 9);
+  assert.equal(committer.offsets.get(0), 10);
+});
+
+Deno.test("a row the store rejects for good goes to the dead letters with the store's reason", async () => {
+  const { ledger, buffer, committer, engine } = setUp({ partitions: 1, perPartition: 2 });
+  ledger.assign([0]);
+  buffer.append(sourceMessage(0, 0, review(0)));
+  buffer.append(
+    sourceMessage(0, 1, JSON.stringify({ ...JSON.parse(review(1)), movie: "poison" })),
+  );
+  await engine.claim();
+  await engine.run();
+  assert.equal(committer.deadLetters.length, 1);
+  assert.match(
+    committer.deadLetters[0].headers["dlq.reason"],
+    /Cassandra rejected the row: Invalid value/,
+  );
+  assert.equal(committer.offsets.get(0), 2);
+});
+
+Deno.test("a partition taken over mid-batch is dropped here; the others still commit", async () => {
+  const { ledger, buffer, committer, engine, logger, fill } = setUp({ partitions: 2 });
+  ledger.assign([0, 1]);
+  fill();
+  await engine.claim();
+  committer.lost.add(1);
+  await engine.runBatch();
+  assert.deepEqual(ledger.owned, [0]);
+  assert.equal(buffer.waiting(1), 0);
+  assert.ok((committer.offsets.get(0) ?? 0) > 0);
+  assert.equal(committer.offsets.get(1), undefined);
+  assert.ok(logger.lines.some((line) => /Partition 1 was taken over/.test(line)));
+});
+
+Deno.test("available-now with no partitions waits for the group, then ends when others drained it", async () => {
+  const { ledger, committer, engine, logger } = setUp({ partitions: 2, perPartition: 5 });
+  ledger.assign([]);
+  const running = engine.run();
+  // Another member commits everything a moment later.
+  setTimeout(() => {
+    committer.offsets.set(0, 5);
+    committer.offsets.set(1, 5);
+  }, 300);
+  const totals = await running;
+  assert.equal(totals.batches, 0);
+  assert.equal(ledger.drained, true);
+  assert.ok(!logger.lines.some((line) => /Stream stopped/.test(line)));
+});
+
+Deno.test("available-now that cannot drain in time fails, naming each partition and its lag", async () => {
+  const { ledger, engine } = setUp({ partitions: 2, perPartition: 5, timeoutMs: 200 });
+  ledger.assign([]);
+  await assert.rejects(
+    engine.run(),
+    /not drained within 200ms: partition 0 at 0 of 5 \(lag 5, held elsewhere\), partition 1 at 0 of 5/,
+  );
+});
+
+Deno.test("a stop request finishes the batch in hand and returns", async () => {
+  const { ledger, engine, stopper, committer, fill } = setUp({ availableNow: false });
+  ledger.assign([0, 1, 2]);
+  fill();
+  await engine.claim();
+  const running = engine.run();
+  setTimeout(() => stopper.stop(), 100);
+  const totals = await running;
+  assert.equal(
+    totals.events,
+    [...committer.offsets.values()].reduce((sum, offset) => sum + offset, 0),
+    "every event counted was committed",
+  );
+});
