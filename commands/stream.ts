@@ -17,6 +17,7 @@ import {
   commonOptions,
 } from "../lib/common_options.ts";
 import { deadLetterTopic } from "../lib/dataset.ts";
+import { settledWithin } from "../lib/errors.ts";
 import { formatInterval, parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import type { Logger } from "../lib/log.ts";
@@ -141,6 +142,9 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
   };
 }
 
+/** How long shutdown waits for Kafka to acknowledge leaving, at most. */
+const CLOSE_WAIT_MS = 3_000;
+
 /** The table's partition key is (person, hour): the first two columns of every row. */
 const PARTITION_KEY_COLUMNS = 2;
 
@@ -242,13 +246,24 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
       `group ${group}`,
   );
   let totals: StreamTotals;
+  // Joining can take up to a session timeout while a dead member still holds the partitions; the
+  // loop runs meanwhile, to say so and to keep --available-now-timeout.
+  const joining = source.start().catch((error) => {
+    claimFailure ??= error;
+    stopper.stop();
+  });
   try {
-    await source.start();
     totals = await engine.run();
   } finally {
     stopper.dispose();
-    await source.close();
-    await committer.close();
+    // Leaving the group mid-join waits for the join; the group notices a silent member anyway.
+    if (!await settledWithin(Promise.all([source.close(), joining]), CLOSE_WAIT_MS)) {
+      logger.warn(
+        `Left without waiting for the group to answer (${CLOSE_WAIT_MS / 1000} s); ` +
+          `it frees this member's partitions after its session timeout`,
+      );
+    }
+    await settledWithin(committer.close(), CLOSE_WAIT_MS);
   }
   deps.out(
     `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +

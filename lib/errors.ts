@@ -85,3 +85,16 @@ export async function withTimeout<T>(work: Promise<T>, limitMs: number, what: st
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits for `work` at most `ms`, ignoring how it ends; says whether it ended. For clean-up that
+ * may hang on a service that does not answer (leaving a consumer group mid-join).
+ */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  try {
+    await withTimeout(work.then(() => {}, () => {}), ms, "cleaning up");
+    return true;
+  } catch {
+    return false;
+  }
+}

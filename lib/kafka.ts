@@ -14,7 +14,7 @@ import {
 } from "kafkajs";
 import process from "node:process";
 import type { KafkaConfig } from "./connection.ts";
-import { ConnectionError, messageOf, ReviewsError, withTimeout } from "./errors.ts";
+import { ConnectionError, messageOf, ReviewsError, settledWithin, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
@@ -138,9 +138,13 @@ export class KafkaClient {
   }
 
   /** Disconnects every client this object made. */
-  async close(): Promise<void> {
+  /**
+   * Disconnects every client, waiting at most `waitMs`: a consumer leaving mid-join waits for the
+   * join, which a dead member can hold up for its whole session timeout.
+   */
+  async close(waitMs = 3_000): Promise<void> {
     const clients = this.#clients.splice(0);
-    await Promise.allSettled(clients.map((client) => client.disconnect()));
+    await settledWithin(Promise.allSettled(clients.map((client) => client.disconnect())), waitMs);
     this.#admin = undefined;
   }
 

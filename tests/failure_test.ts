@@ -12,6 +12,7 @@ import {
   cleanUp,
   CliProcess,
   committedOffsets,
+  distinctEvents,
   drain,
   readTopic,
   ROOT,
@@ -20,16 +21,6 @@ import {
   tableRows,
   uniqueName,
 } from "./helpers.ts";
-
-/** Counts the distinct primary keys among the events on a topic. */
-async function distinctEvents(topic: string, count: number, name: string): Promise<number> {
-  const dataset = datasetByName(name);
-  const messages = await readTopic(topic, count);
-  return new Set(messages.map((m) => {
-    const body = JSON.parse(m.value!.toString());
-    return `${body[dataset.personField]}|${body.time}|${body[dataset.itemField]}`;
-  })).size;
-}
 
 for (const name of ["movies", "songs"]) {
   const dataset = datasetByName(name);

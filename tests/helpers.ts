@@ -4,7 +4,8 @@ import { CassandraClient } from "../lib/cassandra.ts";
 // Installs the filter for kafkajs' harmless negative-timeout warning in the test clients too.
 import "../lib/kafka.ts";
 import { connectionOptions } from "../lib/connection.ts";
-import { deadLetterTopic } from "../lib/dataset.ts";
+import { datasetByName, deadLetterTopic } from "../lib/dataset.ts";
+import { decodeEvent } from "../lib/event.ts";
 import type { Logger } from "../lib/log.ts";
 
 /** The repository root. */
@@ -151,6 +152,8 @@ export async function readTopic(
   topic: string,
   expected: number,
   timeoutMs = 30_000,
+  /** After `expected` arrived, keep reading this long, so extra messages (repeats) show. */
+  settleMs = 0,
 ): Promise<KafkaMessage[]> {
   const { Kafka, logLevel } = await import("kafkajs");
   const kafka = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
@@ -172,6 +175,7 @@ export async function readTopic(
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([done, new Promise((r) => timer = setTimeout(r, timeoutMs))]);
     clearTimeout(timer);
+    if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   } finally {
     await consumer.disconnect();
   }
@@ -181,6 +185,24 @@ export async function readTopic(
     );
   }
   return messages;
+}
+
+/**
+ * Reads the first `count` messages of a topic (all of them, bad ones included) and counts the
+ * distinct primary keys among the valid events: the rows the table should end up with.
+ */
+export async function distinctEvents(topic: string, count: number, name: string): Promise<number> {
+  const dataset = datasetByName(name);
+  const messages = await readTopic(topic, count);
+  const keys = new Set<string>();
+  for (const message of messages) {
+    const decoded = decodeEvent(message.value, dataset);
+    if (decoded.ok) {
+      const { person, time, item } = decoded.event;
+      keys.add(`${person}|${time.toISOString()}|${item}`);
+    }
+  }
+  return keys.size;
 }
 
 /** The committed offsets of a group on a topic, by partition (-1: none). */
@@ -232,10 +254,11 @@ async function kafkaAdmin() {
   return admin;
 }
 
-/** Sends raw messages (for bad-input tests), gzip-compressed like the producer's. */
+/** Sends raw messages (for bad-input tests), gzip-compressed like the producer's by default. */
 export async function sendRaw(
   topic: string,
   messages: { key?: string; value: Uint8Array | string | null }[],
+  compression: "gzip" | "none" = "gzip",
 ) {
   const { Kafka, logLevel, CompressionTypes, Partitioners } = await import("kafkajs");
   const producer = new Kafka({
@@ -248,7 +271,7 @@ export async function sendRaw(
     await producer.send({
       topic,
       acks: -1,
-      compression: CompressionTypes.GZIP,
+      compression: compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: messages.map((m) => ({
         key: m.key ?? null,
         value: m.value instanceof Uint8Array ? Buffer.from(m.value) : m.value,
