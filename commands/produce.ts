@@ -1,4 +1,3 @@
-import { faker } from "@faker-js/faker/locale/en";
 import { CompressionTypes, type Message } from "kafkajs";
 import { userInfo } from "node:os";
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
@@ -17,6 +16,7 @@ import { UsageError } from "../lib/errors.ts";
 import { type Event, eventBody } from "../lib/event.ts";
 import { parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
+import { Lanes } from "../lib/lanes.ts";
 import type { Logger } from "../lib/log.ts";
 import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/retry.ts";
 import { type Stopper, untilStopped } from "../lib/signals.ts";
@@ -39,7 +39,9 @@ Flags:
   --rate N|max                 N events a second instead, or as fast as the broker takes them
   --count N                    stop after N events [no limit]
   --seed S                     makes people, titles and ratings reproducible
-  --batch-size N               events per request at high rates [500]
+  --batch-size N               events per batch at high rates, split over the lanes [1500]
+  --lanes N                    idempotent producers sending in parallel, each the only writer
+                               of its share of the partitions [3]
   --progress-every DURATION    how often the progress line is printed [5s]
 
 ${CATALOG_HELP}
@@ -55,6 +57,7 @@ export interface ProduceOptions extends CommonOptions, CatalogFlags {
   count?: number;
   seed?: number;
   batchSize: number;
+  lanes: number;
   progressEveryMs: number;
 }
 
@@ -70,6 +73,7 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
     count: { type: "string" },
     seed: { type: "string" },
     "batch-size": { type: "string" },
+    lanes: { type: "string" },
     "progress-every": { type: "string" },
   });
   const rate = optionalFlag(values, "rate");
@@ -103,9 +107,13 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
     periodMs,
     count: count === undefined ? undefined : integerFlag("count", count, { min: 1 }),
     seed: seed === undefined ? undefined : integerFlag("seed", seed, { min: 0 }),
-    batchSize: integerFlag("batch-size", stringFlag(values, "batch-size", env, undefined, "500"), {
+    batchSize: integerFlag("batch-size", stringFlag(values, "batch-size", env, undefined, "1500"), {
       min: 1,
       max: 100_000,
+    }),
+    lanes: integerFlag("lanes", stringFlag(values, "lanes", env, undefined, "3"), {
+      min: 1,
+      max: 64,
     }),
     progressEveryMs: parseInterval(
       "progress-every",
@@ -153,36 +161,84 @@ export async function runProduce(
   await deps.kafka.requireTopics([dataset.topic], dataset.name);
   const catalog = await openCatalog(dataset, options, logger);
   const titles = [...catalog.entries.keys()];
+  // Loaded here, not at start: Faker's name lists cost the other commands memory and start time.
+  const { faker } = await import("@faker-js/faker/locale/en");
   faker.seed(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const pool = new Set([options.me]);
   while (pool.size < options.people + 1) pool.add(faker.person.fullName());
   const people = [...pool];
   const lastTime = new Map<string, number>();
 
-  const producer = await deps.kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const lanes = await Lanes.open(deps.kafka, dataset.topic, options.lanes);
   const stopper = deps.stop ?? untilStopped();
   const progress = new Progress(logger, options.count, options.progressEveryMs);
   const started = performance.now();
   let sent = 0;
   let errors = 0;
+  // One batch is sent while the next is made: `queued` counts both the acknowledged events and
+  // those in flight; `sending` settles when the batch in flight is acknowledged.
+  let queued = 0;
+  let sending: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  const settle = async () => {
+    await sending;
+    if (failure) throw failure.error;
+  };
+  // Each lane sends its share in parallel. An idempotent producer retries by itself with the
+  // same sequence numbers, so the broker drops a repeat; a failure that waiting cannot clear
+  // ends the run.
+  const sendBatch = (items: { event: Event; message: Message }[]) =>
+    Promise.allSettled(
+      lanes.split(items).map(async (share, lane) => {
+        if (share.length === 0) return;
+        await retrying(
+          {
+            what: `sending ${share.length} ${dataset.words.event}s`,
+            kind: KAFKA_FAILURES,
+            logger,
+            stopper,
+            consequence: `${sent} were acknowledged before`,
+            onRetry: () => errors++,
+          },
+          () =>
+            reportWhilePending(
+              lanes.producers[lane].send({
+                topic: dataset.topic,
+                messages: share.map((item) => item.message),
+                acks: -1,
+                compression: CompressionTypes.GZIP,
+              }),
+              BROKER_WAIT_NOTICE_MS,
+              (seconds) =>
+                logger.warn(
+                  `Waiting for Kafka at ${deps.kafka.config.brokers.join(", ")}: no ` +
+                    `acknowledgement for ${seconds.toFixed(0)} s; ${share.length} events held, ` +
+                    `sent once a broker answers (Ctrl-C stops)`,
+                ),
+            ),
+        );
+        sent += share.length;
+        deps.onSent?.(share.map((item) => item.event));
+      }),
+    ).then((settled) => {
+      const failed = settled.find((outcome) => outcome.status === "rejected");
+      if (failed) failure ??= { error: (failed as PromiseRejectedResult).reason };
+    });
   try {
-    while (!stopper.stopped && (options.count === undefined || sent < options.count)) {
+    while (!stopper.stopped && (options.count === undefined || queued < options.count)) {
       // Event n is due at started + n * period: late sends catch up in one batch.
       const elapsed = performance.now() - started;
       const due = options.periodMs === 0
         ? options.batchSize
-        : Math.floor(elapsed / options.periodMs) + 1 - sent;
+        : Math.floor(elapsed / options.periodMs) + 1 - queued;
       if (due <= 0) {
-        const wait = (sent * options.periodMs) - elapsed;
+        await settle();
+        const wait = (queued * options.periodMs) - elapsed;
         await stopper.sleep(Math.min(Math.max(wait, 1), 1_000));
         progress.maybeReport(sent, errors);
         continue;
       }
-      const size = Math.min(due, options.batchSize, (options.count ?? Infinity) - sent);
+      const size = Math.min(due, options.batchSize, (options.count ?? Infinity) - queued);
       const events: Event[] = [];
       for (let i = 0; i < size; i++) {
         const person = faker.helpers.arrayElement(people);
@@ -198,43 +254,18 @@ export async function runProduce(
           measures: dataset.measures.map((m) => faker.number.int({ min: m.min, max: m.max })),
         });
       }
-      const messages: Message[] = events.map((event) => ({
-        key: event.person,
-        value: JSON.stringify(eventBody(event, dataset)),
+      const items = events.map((event) => ({
+        event,
+        message: { key: event.person, value: JSON.stringify(eventBody(event, dataset)) } as Message,
       }));
-      // The idempotent producer retries by itself, with the same sequence numbers, so the
-      // broker drops a repeat; a failure that waiting cannot clear ends the run.
-      await retrying(
-        {
-          what: `sending ${events.length} ${dataset.words.event}s`,
-          kind: KAFKA_FAILURES,
-          logger,
-          stopper,
-          consequence: `${sent} were acknowledged before`,
-          onRetry: () => errors++,
-        },
-        () =>
-          reportWhilePending(
-            producer.send({
-              topic: dataset.topic,
-              messages,
-              acks: -1,
-              compression: CompressionTypes.GZIP,
-            }),
-            BROKER_WAIT_NOTICE_MS,
-            (seconds) =>
-              logger.warn(
-                `Waiting for Kafka at ${deps.kafka.config.brokers.join(", ")}: no ` +
-                  `acknowledgement for ${seconds.toFixed(0)} s; ${events.length} events held, ` +
-                  `sent once a broker answers (Ctrl-C stops)`,
-              ),
-          ),
-      );
-      sent += events.length;
-      deps.onSent?.(events);
+      await settle();
+      queued += events.length;
+      sending = sendBatch(items);
       progress.maybeReport(sent, errors);
     }
+    await settle();
   } finally {
+    await sending;
     progress.done(sent);
     stopper.dispose();
   }

@@ -16,7 +16,7 @@ import {
   type CommonOptions,
   commonOptions,
 } from "../lib/common_options.ts";
-import { deadLetterTopic } from "../lib/dataset.ts";
+import { deadLetterTopic, PARTITION_KEY_COLUMNS } from "../lib/dataset.ts";
 import { settledWithin } from "../lib/errors.ts";
 import { formatInterval, parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
@@ -52,7 +52,7 @@ Flags:
                                backlog is not drained by then [10m]
   --group ID                   consumer group [reviews-<dataset>]; a new group starts at the
                                earliest offset
-  --max-batch N                events per batch at most (Spark's maxOffsetsPerTrigger) [20000]
+  --max-batch N                events per batch at most (Spark's maxOffsetsPerTrigger) [10000]
   --session-timeout DURATION   how long the group waits for a silent member (Kafka's
                                session.timeout.ms) before giving its partitions away [30s]
   --buffer-bytes SIZE          bytes of messages held for the next batch at most; fetching
@@ -107,7 +107,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     intervalMs: parseInterval("interval", stringFlag(values, "interval", env, undefined, "30s")),
     availableNow: values["available-now"] === true,
     group: stringFlag(values, "group", env, undefined, common.dataset.defaultGroup),
-    maxBatch: integerFlag("max-batch", stringFlag(values, "max-batch", env, undefined, "20000"), {
+    maxBatch: integerFlag("max-batch", stringFlag(values, "max-batch", env, undefined, "10000"), {
       min: 1,
       max: 10_000_000,
     }),
@@ -144,9 +144,6 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
 
 /** How long shutdown waits for Kafka to acknowledge leaving, at most. */
 const CLOSE_WAIT_MS = 3_000;
-
-/** The table's partition key is (person, hour): the first two columns of every row. */
-const PARTITION_KEY_COLUMNS = 2;
 
 /** What stream needs from the outside world. */
 export interface StreamDeps {

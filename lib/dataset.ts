@@ -195,6 +195,9 @@ export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
 }
 
+/** Every table's partition key is (person, hour): the first two of its columns. */
+export const PARTITION_KEY_COLUMNS = 2;
+
 /** The table's columns in insert order: person, hour, time, item, measures, attributes. */
 export function tableColumns(dataset: Dataset): string[] {
   return [

@@ -3,10 +3,20 @@ import { UsageError } from "./errors.ts";
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
+// The last hour bucketed, and its text: events come in time order, so most calls repeat it (and
+// rows of one hour then share one string).
+let lastHour = NaN;
+let lastBucket = "";
+
 /** The UTC hour bucket of an instant: `YYYY-MM-DD HH:00`. */
 export function hourBucket(time: Date): string {
-  const iso = time.toISOString(); // always UTC: 2024-03-01T10:42:07.123Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00`;
+  const hour = Math.floor(time.getTime() / 3_600_000);
+  if (hour !== lastHour) {
+    const iso = time.toISOString(); // always UTC: 2024-03-01T10:42:07.123Z
+    lastBucket = `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00`;
+    lastHour = hour;
+  }
+  return lastBucket;
 }
 
 /**

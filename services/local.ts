@@ -292,10 +292,20 @@ async function requireTools(): Promise<void> {
 }
 
 /** Resolves the server's jars into the cache once; later starts reuse them. */
+/** Where a service's jars are cached (the bench runs Kafka's own tools from there). */
+export function jarDirectory(name: "kafka" | "cassandra"): string {
+  const service = SERVICES.find((candidate) => candidate.name === name)!;
+  return `${CACHE}/${service.name}-${service.version}/lib`;
+}
+
 async function ensureJars(service: Service): Promise<string> {
-  const lib = `${CACHE}/${service.name}-${service.version}/lib`;
+  const lib = jarDirectory(service.name);
+  // The marker holds a digest of the pom: a changed dependency list fetches again.
   const marker = `${lib}/.complete`;
-  if (await exists(marker)) return lib;
+  const pom = await Deno.readFile(`${ROOT}/services/${service.name}/pom.xml`);
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", pom)))
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  if ((await readText(marker))?.trim() === digest) return lib;
   log.info(`Fetching ${service.title} ${service.version} jars from Maven Central into ${lib}`);
   await Deno.remove(lib, { recursive: true }).catch(() => {});
   await Deno.mkdir(lib, { recursive: true });
@@ -308,7 +318,7 @@ async function ensureJars(service: Service): Promise<string> {
     "-DincludeScope=runtime",
     `-DoutputDirectory=${lib}`,
   ]);
-  await Deno.writeTextFile(marker, new Date().toISOString());
+  await Deno.writeTextFile(marker, digest);
   return lib;
 }
 

@@ -59,6 +59,9 @@ export interface StreamTotals {
 export interface BatchReport extends StreamTotals {
   id: number;
   seconds: number;
+  /** Seconds spent in each step (like Spark's durationMs): validating and enriching, writing
+   * to Cassandra, committing the offsets with the dead letters. */
+  phases: { transform: number; write: number; commit: number };
   lag: number;
 }
 
@@ -168,6 +171,7 @@ export class StreamEngine {
     if (messages.length === 0) return false;
     const started = performance.now();
     const output = deps.transform(messages);
+    const transformed = performance.now();
     const events = messages.length;
     const consequence = `the ${events} events in hand are not committed and will be read again`;
 
@@ -181,6 +185,7 @@ export class StreamEngine {
       { what: "writing to Cassandra", kind: CASSANDRA_FAILURES, logger, stopper, consequence },
       () => job.run(),
     );
+    const written = performance.now();
     for (const { row, reason } of job.rejected) {
       addDeadLetter(
         output.deadLetters,
@@ -227,6 +232,11 @@ export class StreamEngine {
       unmatched: committed.size === output.next.size ? output.unmatched : 0,
       batches: 1,
       seconds: (performance.now() - started) / 1000,
+      phases: {
+        transform: (transformed - started) / 1000,
+        write: (written - transformed) / 1000,
+        commit: (performance.now() - written) / 1000,
+      },
       lag: ledger.lag(ledger.owned),
     };
     this.totals.events += report.events;
@@ -236,7 +246,8 @@ export class StreamEngine {
     logger.info(
       `batch ${report.id}: ${report.events} events, ${report.written} written, ` +
         `${report.deadLettered} dead-lettered, ${report.unmatched} unmatched, lag ${report.lag}, ` +
-        `${report.seconds.toFixed(2)} s`,
+        `${report.seconds.toFixed(2)} s (transform ${report.phases.transform.toFixed(2)}, write ` +
+        `${report.phases.write.toFixed(2)}, commit ${report.phases.commit.toFixed(2)})`,
     );
     deps.onBatch?.(report);
     return true;

@@ -45,7 +45,8 @@ export class KafkaSource {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
       // One fetch holds at most this much: memory stays near the buffer's bound.
-      maxBytes: 4 * 1024 * 1024,
+      maxBytes: 1024 * 1024,
+      maxBytesPerPartition: 256 * 1024,
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

@@ -32,15 +32,38 @@ export interface RejectedRow {
 // Per cell: the write timestamp, flags and lengths Cassandra counts in a mutation's size.
 const CELL_OVERHEAD = 12;
 
+/** The UTF-8 size of a string, counted without encoding it (this runs for every cell). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    // Two bytes below U+0800; three for the rest of the BMP; a surrogate pair (two UTF-16 units)
+    // is four bytes in all.
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff) bytes += 1;
+    else if (code >= 0xdc00 && code <= 0xdfff) bytes += 1;
+    else bytes += 2;
+  }
+  return bytes;
+}
+
 /** An upper estimate of a row's size in a mutation, as Cassandra counts batch sizes. */
 export function rowBytes(values: readonly unknown[]): number {
   let bytes = 0;
   for (const value of values) {
     bytes += CELL_OVERHEAD;
-    if (typeof value === "string") bytes += new TextEncoder().encode(value).length;
+    if (typeof value === "string") bytes += utf8Length(value);
     else if (value !== null && value !== undefined) bytes += 8;
   }
   return bytes;
+}
+
+/** A row's partition key as one string: its first `keyColumns` values, NUL-separated. */
+function partitionKey(values: readonly unknown[], keyColumns: number): string {
+  let key = String(values[0]);
+  for (let i = 1; i < keyColumns; i++) key += "\u0000" + String(values[i]);
+  return key;
 }
 
 /**
@@ -55,7 +78,7 @@ export function groupRows(
 ): PendingRow[][] {
   const byKey = new Map<string, PendingRow[]>();
   for (const row of rows) {
-    const key = JSON.stringify(row.values.slice(0, keyColumns));
+    const key = partitionKey(row.values, keyColumns);
     const group = byKey.get(key);
     if (group === undefined) byKey.set(key, [row]);
     else group.push(row);

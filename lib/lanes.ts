@@ -1,0 +1,72 @@
+/**
+ * Parallel idempotent sends that keep Kafka's guarantees. kafkajs serializes an idempotent
+ * producer's requests to a broker (one lock per broker, so sequence numbers stay in order), which
+ * leaves the client idle while the broker appends. Several producers, each the only writer of its
+ * own share of the partitions (partition p belongs to lane p mod lanes), overlap those waits: a
+ * partition still has one writer sending one request at a time, so per-key order and the broker's
+ * duplicate detection hold exactly as with a single producer.
+ */
+import { type Message, Partitioners, type Producer } from "kafkajs";
+import type { KafkaClient } from "./kafka.ts";
+
+/** Producers that each own a share of one topic's partitions. */
+export class Lanes {
+  readonly #partitioner = Partitioners.DefaultPartitioner();
+  /** Partition by key: hashing is the costliest step per message, and people repeat. */
+  readonly #byKey = new Map<string, number>();
+  readonly #metadata: { partitionId: number; leader: number }[];
+
+  private constructor(
+    readonly topic: string,
+    readonly producers: readonly Producer[],
+    partitions: number,
+  ) {
+    // Keyed messages hash over every partition (murmur2, as the Java client does).
+    this.#metadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+    }));
+  }
+
+  /** Opens `lanes` idempotent producers (at most one per partition) for `topic`. */
+  static async open(kafka: KafkaClient, topic: string, lanes: number): Promise<Lanes> {
+    const metadata = await (await kafka.admin()).fetchTopicMetadata({ topics: [topic] });
+    const partitions = metadata.topics[0].partitions.length;
+    const producers: Producer[] = [];
+    for (let i = 0; i < Math.max(1, Math.min(lanes, partitions)); i++) {
+      producers.push(
+        await kafka.producer({
+          allowAutoTopicCreation: false,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        }),
+      );
+    }
+    return new Lanes(topic, producers, partitions);
+  }
+
+  /** The partition a keyed message goes to: the same one kafkajs' and Java's partitioner pick. */
+  partitionOf(message: Message): number {
+    const key = typeof message.key === "string" ? message.key : undefined;
+    const known = key === undefined ? undefined : this.#byKey.get(key);
+    if (known !== undefined) return known;
+    const partition = this.#partitioner({
+      topic: this.topic,
+      partitionMetadata: this.#metadata as never,
+      message,
+    });
+    if (key !== undefined && this.#byKey.size < 100_000) this.#byKey.set(key, partition);
+    return partition;
+  }
+
+  /** Splits items by lane, in order, each message given its partition explicitly. */
+  split<T extends { message: Message }>(items: readonly T[]): T[][] {
+    const lanes: T[][] = this.producers.map(() => []);
+    for (const item of items) {
+      const partition = this.partitionOf(item.message);
+      item.message.partition = partition;
+      lanes[partition % this.producers.length].push(item);
+    }
+    return lanes;
+  }
+}
