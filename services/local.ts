@@ -475,10 +475,6 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return (await readText(path)) !== undefined;
-}
-
 async function tailOf(path: string, lines: number): Promise<string> {
   return ((await readText(path)) ?? "").split("\n").slice(-lines).join("\n");
 }
