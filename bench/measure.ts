@@ -19,6 +19,13 @@ export class Results {
     console.error(`${name}: ${format(value)} ${unit}${target ? ` (target ${target})` : ""}`);
   }
 
+  /** A ratio in percent, with its target when `atLeast` (a fraction) is given. */
+  ratio(name: string, numerator: number, denominator: number, atLeast?: number): void {
+    const percent = (100 * numerator) / denominator;
+    if (atLeast === undefined) return this.add(name, percent, "%");
+    this.add(name, percent, "%", `>= ${100 * atLeast} %`, numerator >= atLeast * denominator);
+  }
+
   /** A Markdown table for the README. */
   table(): string {
     const lines = ["| measure | value | target | met |", "|---|---|---|---|"];

@@ -154,14 +154,8 @@ try {
     "rows/s",
   );
   results.add(`stream --available-now, process start to exit (${per})`, m.stream, "events/s");
-  results.add(
-    "stream / ceiling (b)",
-    (100 * m.stream) / m.grouped,
-    "%",
-    ">= 80 %",
-    m.stream >= 0.8 * m.grouped,
-  );
-  results.add("stream / ceiling (a)", (100 * m.stream) / m.one, "%");
+  results.ratio("stream / ceiling (b)", m.stream, m.grouped, 0.8);
+  results.ratio("stream / ceiling (a)", m.stream, m.one);
   results.add(
     `stream peak resident memory (${per}, worst round)`,
     Math.max(...figures.rss),
@@ -176,14 +170,8 @@ try {
     m.kafkajs,
     "records/s",
   );
-  results.add("produce / kafkajs alone", (100 * m.produce) / m.kafkajs, "%");
-  results.add(
-    "produce / ProducerPerformance",
-    (100 * m.produce) / m.perf,
-    "%",
-    ">= 80 %",
-    m.produce >= 0.8 * m.perf,
-  );
+  results.ratio("produce / kafkajs alone", m.produce, m.kafkajs);
+  results.ratio("produce / ProducerPerformance", m.produce, m.perf, 0.8);
 } finally {
   await cassandra.close();
   await kafka.close();

@@ -56,7 +56,7 @@ Flags:
   --session-timeout DURATION   how long the group waits for a silent member (Kafka's
                                session.timeout.ms) before giving its partitions away [30s]
   --buffer-bytes SIZE          bytes of messages held for the next batch at most; fetching
-                               pauses while full [64MiB]
+                               pauses while full [32MiB]
   --batch-bytes SIZE           estimated bytes per Cassandra UNLOGGED batch, one partition key
                                each (Cassandra warns above 5KiB by default) [5KiB]
   --batch-rows N               rows per Cassandra batch at most [100]
@@ -127,7 +127,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     ),
     bufferBytes: byteSizeFlag(
       "buffer-bytes",
-      stringFlag(values, "buffer-bytes", env, undefined, "64MiB"),
+      stringFlag(values, "buffer-bytes", env, undefined, "32MiB"),
       { min: 1_024 },
     ),
     batchBytes: byteSizeFlag(

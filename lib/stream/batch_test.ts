@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
-import { parseCatalog } from "../catalog.ts";
 import { datasetByName } from "../dataset.ts";
 import { transformBatch } from "./batch.ts";
-import { sourceMessage } from "./fakes.ts";
+import { miniCatalog, sourceMessage } from "./fakes.ts";
 
 const movies = datasetByName("movies");
-const catalog = parseCatalog(
-  new TextEncoder().encode(
-    "show_id,type,title,director,cast,country,date_added,release_year,rating,duration," +
-      "listed_in,description\ns1,Movie,Heat,,,,,1995,R,170 min,Thrillers,x\n",
-  ),
-  "mini.csv",
-  movies,
-);
+const catalog = miniCatalog();
 const review = (movie: string, rating: unknown) =>
   JSON.stringify({ reviewer: "Ada", movie, time: "2024-03-01T10:42:00.000Z", rating });
 const SOURCE = { topic: "reviews", group: "g" };

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
-import { parseCatalog } from "../catalog.ts";
 import { datasetByName } from "../dataset.ts";
 import { MemoryLogger } from "../log.ts";
 import { manualStopper } from "../signals.ts";
 import { transformBatch } from "./batch.ts";
 import { MicroBatchBuffer } from "./buffer.ts";
 import { StreamEngine } from "./engine.ts";
-import { MemoryCommitter, MemoryStore, sourceMessage } from "./fakes.ts";
+import { MemoryCommitter, MemoryStore, miniCatalog, sourceMessage } from "./fakes.ts";
 import { PartitionLedger } from "./ledger.ts";
 
 const movies = datasetByName("movies");
-const catalog = parseCatalog(
-  new TextEncoder().encode(
-    "show_id,type,title,director,cast,country,date_added,release_year,rating,duration," +
-      "listed_in,description\ns1,Movie,Heat,,,,,1995,R,170 min,Thrillers,x\n",
-  ),
-  "mini.csv",
-  movies,
-);
+const catalog = miniCatalog();
 const SOURCE = { topic: "reviews", group: "g" };
 const review = (i: number) =>
   JSON.stringify({

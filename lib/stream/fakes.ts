@@ -3,10 +3,24 @@
  * offsets and dead letters in maps, and a row store that keeps rows by primary key. They follow
  * the same contracts as the Kafka and Cassandra adapters, including their failure modes.
  */
+import { type Catalog, parseCatalog } from "../catalog.ts";
+import { datasetByName } from "../dataset.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import type { DeadLetter } from "./dead_letters.ts";
 import type { RowStore } from "./writer.ts";
+
+/** A movies catalog of one title, Heat (1995). */
+export function miniCatalog(): Catalog {
+  return parseCatalog(
+    new TextEncoder().encode(
+      "show_id,type,title,director,cast,country,date_added,release_year,rating,duration," +
+        "listed_in,description\ns1,Movie,Heat,,,,,1995,R,170 min,Thrillers,x\n",
+    ),
+    "mini.csv",
+    datasetByName("movies"),
+  );
+}
 
 /** A message on partition `partition` at `offset` with a UTF-8 value. */
 export function sourceMessage(partition: number, offset: number, value: string): SourceMessage {
