@@ -14,6 +14,7 @@ import {
   committedOffsets,
   distinctEvents,
   drain,
+  endOffsets,
   readTopic,
   ROOT,
   runCliOk,
@@ -304,6 +305,38 @@ Deno.test({
     await stream.stop("SIGKILL");
     await service("up", "kafka");
     await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+Deno.test({
+  name:
+    "a 20 s broker outage under produce: it says it waits, then every event is in the topic once",
+  // Stops the shared local broker; run by itself with no other test around.
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const id = uniqueName("produce_outage");
+  const flags = ["--topic", id, "--keyspace", id];
+  await runCliOk(["init-schema", ...flags]);
+  const produce = new CliProcess(
+    ["produce", ...flags, "--count", "30000", "--rate", "1000", "--seed", "5"],
+  );
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await service("down", "kafka");
+    await new Promise((resolve) => setTimeout(resolve, 20_000));
+    await service("up", "kafka");
+    const done = await produce.finished();
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /Sent 30000 reviews/);
+    assert.match(done.stderr, /Waiting for Kafka at 127\.0\.0\.1:9092|failed \(attempt \d+\)/);
+    const records = [...(await endOffsets(id)).values()].reduce((sum, end) => sum + end, 0);
+    assert.equal(records, 30_000, "the topic holds each event once");
+    assert.equal(await distinctEvents(id, 30_000, "movies"), 30_000);
+  } finally {
+    await produce.stop("SIGKILL");
+    await service("up", "kafka");
+    await cleanUp({ topic: id });
   }
 });
 
