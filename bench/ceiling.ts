@@ -12,7 +12,7 @@ import { CassandraSink } from "../lib/sink.ts";
 import { type PendingRow, transformBatch } from "../lib/stream/batch.ts";
 import type { SourceMessage } from "../lib/stream/buffer.ts";
 import { groupRows, type WriterLimits } from "../lib/stream/writer.ts";
-import type { KafkaMessage } from "kafkajs";
+import type { KafkaMessage } from "../lib/kafkajs.ts";
 
 /** The rows the stream makes of some messages, with the same catalog and transform. */
 export async function rowsOf(

@@ -2,7 +2,7 @@
  * Kafka's own producer benchmark (`kafka-producer-perf-test.sh`, the ProducerPerformance class of
  * the kafka-tools jar that `deno task up` caches) on the same records as `produce`.
  */
-import { CompressionTypes, type Message } from "kafkajs";
+import { CompressionTypes, type Message } from "../lib/kafkajs.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import { Lanes } from "../lib/lanes.ts";
 import { jarDirectory } from "../services/local.ts";

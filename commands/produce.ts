@@ -1,4 +1,4 @@
-import { CompressionTypes, type Message } from "kafkajs";
+import { CompressionTypes, type Message } from "../lib/kafkajs.ts";
 import { userInfo } from "node:os";
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import { openCatalog } from "../lib/catalog.ts";

@@ -11,14 +11,11 @@ import {
   type ProducerConfig,
   type RetryOptions,
   type SASLOptions,
-} from "kafkajs";
+} from "./kafkajs.ts";
 import process from "node:process";
 import type { KafkaConfig } from "./connection.ts";
 import { ConnectionError, messageOf, ReviewsError, settledWithin, withTimeout } from "./errors.ts";
-import { installFastVarInt } from "./kafka_encoder.ts";
 import type { Logger } from "./log.ts";
-
-installFastVarInt();
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
 // the runtime clamps it to 1 ms and warns on stderr. The warning says nothing to our users.

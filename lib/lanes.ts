@@ -6,7 +6,7 @@
  * partition still has one writer sending one request at a time, so per-key order and the broker's
  * duplicate detection hold exactly as with a single producer.
  */
-import { type Message, Partitioners, type Producer } from "kafkajs";
+import { type Message, Partitioners, type Producer } from "./kafkajs.ts";
 import type { KafkaClient } from "./kafka.ts";
 
 /** Producers that each own a share of one topic's partitions. */

@@ -1,5 +1,5 @@
 /** Shared pieces of the integration tests: unique names, the CLI as a process, service clients. */
-import type { KafkaMessage } from "kafkajs";
+import type { KafkaMessage } from "../lib/kafkajs.ts";
 import { CassandraClient } from "../lib/cassandra.ts";
 // Installs the filter for kafkajs' harmless negative-timeout warning in the test clients too.
 import "../lib/kafka.ts";
@@ -155,7 +155,7 @@ export async function readTopic(
   /** After `expected` arrived, keep reading this long, so extra messages (repeats) show. */
   settleMs = 0,
 ): Promise<KafkaMessage[]> {
-  const { Kafka, logLevel } = await import("kafkajs");
+  const { Kafka, logLevel } = await import("../lib/kafkajs.ts");
   const kafka = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
   const messages: KafkaMessage[] = [];
@@ -247,7 +247,7 @@ export async function endOffsets(topic: string): Promise<Map<number, number>> {
 }
 
 async function kafkaAdmin() {
-  const { Kafka, logLevel } = await import("kafkajs");
+  const { Kafka, logLevel } = await import("../lib/kafkajs.ts");
   const admin = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING })
     .admin();
   await admin.connect();
@@ -260,7 +260,7 @@ export async function sendRaw(
   messages: { key?: string; value: Uint8Array | string | null }[],
   compression: "gzip" | "none" = "gzip",
 ) {
-  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import("kafkajs");
+  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import("../lib/kafkajs.ts");
   const producer = new Kafka({
     brokers: testConnections().kafka.brokers,
     logLevel: logLevel.NOTHING,

@@ -1,6 +1,6 @@
 /** The real local services answer the clients the project uses, under Deno. */
 import assert from "node:assert/strict";
-import { CompressionTypes } from "kafkajs";
+import { CompressionTypes } from "../lib/kafkajs.ts";
 import { KafkaClient } from "../lib/kafka.ts";
 import type { Logger } from "../lib/log.ts";
 import { cassandraForTests, cleanUp, ROOT, testConnections, uniqueName } from "./helpers.ts";

@@ -5,7 +5,7 @@
  * partitions.
  */
 import assert from "node:assert/strict";
-import type { KafkaMessage } from "kafkajs";
+import type { KafkaMessage } from "../lib/kafkajs.ts";
 import {
   assertAllCommitted,
   cleanUp,
