@@ -13,7 +13,7 @@ import {
   commonOptions,
 } from "../lib/common_options.ts";
 import { UsageError } from "../lib/errors.ts";
-import { type Event, eventBody } from "../lib/event.ts";
+import { type Event, eventJson } from "../lib/event.ts";
 import { parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import { Lanes } from "../lib/lanes.ts";
@@ -256,7 +256,7 @@ export async function runProduce(
       }
       const items = events.map((event) => ({
         event,
-        message: { key: event.person, value: JSON.stringify(eventBody(event, dataset)) } as Message,
+        message: { key: event.person, value: eventJson(event, dataset) } as Message,
       }));
       await settle();
       queued += events.length;

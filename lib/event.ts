@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { type Catalog, joinKey, type Value } from "./catalog.ts";
 import { type Dataset, TIME_FIELD } from "./dataset.ts";
-import { hourBucket, parseTimestamp } from "./hour_bucket.ts";
+import { hourBucket, isoTime, parseTimestamp } from "./hour_bucket.ts";
 
 /** A validated event: who, what, when, and the dataset's measures (a movie's rating). */
 export interface Event {
@@ -86,15 +86,19 @@ export function validateEvent(body: Record<string, unknown>, dataset: Dataset): 
   return { ok: true, event: { person, item, time, measures } };
 }
 
-/** The JSON body of an event, as the producer sends it. */
-export function eventBody(event: Event, dataset: Dataset): Record<string, string | number> {
-  const body: Record<string, string | number> = {
-    [dataset.personField]: event.person,
-    [dataset.itemField]: event.item,
-    [TIME_FIELD]: event.time.toISOString(),
-  };
-  dataset.measures.forEach((measure, index) => body[measure.name] = event.measures[index]);
-  return body;
+/**
+ * The JSON text of an event, as the producer sends it: `{"reviewer":"Ada","movie":"Heat",
+ * "time":"2024-03-01T10:00:00.123Z","rating":9}`. Written out directly rather than through an
+ * object and JSON.stringify: produce does this for every event, and it was a tenth of its time.
+ */
+export function eventJson(event: Event, dataset: Dataset): string {
+  let json = `{${JSON.stringify(dataset.personField)}:${JSON.stringify(event.person)},` +
+    `${JSON.stringify(dataset.itemField)}:${JSON.stringify(event.item)},` +
+    `"${TIME_FIELD}":"${isoTime(event.time)}"`;
+  for (let i = 0; i < dataset.measures.length; i++) {
+    json += `,${JSON.stringify(dataset.measures[i].name)}:${event.measures[i]}`;
+  }
+  return json + "}";
 }
 
 /** An enriched row, in the order of `tableColumns(dataset)`; `matched` tells the join found it. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { parseCatalog } from "./catalog.ts";
 import { datasetByName } from "./dataset.ts";
-import { decodeEvent, enrich, eventBody } from "./event.ts";
+import { decodeEvent, enrich, eventJson } from "./event.ts";
 
 const movies = datasetByName("movies");
 const songs = datasetByName("songs");
@@ -83,23 +83,28 @@ Deno.test("decodeEvent() reads song listens with their own field names and no ra
   assert.match((missing as { reason: string }).reason, /field 'person' is missing/);
 });
 
-Deno.test("eventBody() writes the fields decodeEvent() reads", () => {
+Deno.test("eventJson() writes the fields decodeEvent() reads", () => {
   const event = {
     person: "Ada",
     item: "Heat",
     time: new Date("2024-03-01T10:00:00.123Z"),
     measures: [9],
   };
-  const body = eventBody(event, movies);
-  assert.deepEqual(body, {
+  const json = eventJson(event, movies);
+  assert.deepEqual(JSON.parse(json), {
     reviewer: "Ada",
     movie: "Heat",
     time: "2024-03-01T10:00:00.123Z",
     rating: 9,
   });
-  const decoded = decodeEvent(bytes(JSON.stringify(body)), movies);
+  const decoded = decodeEvent(bytes(json), movies);
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.event, event);
+  // Names that need escaping, and a dataset without measures.
+  const listen = { person: 'Zoë "Z" \\ Ng', item: "Ça\nva", time: event.time, measures: [] };
+  const back = decodeEvent(bytes(eventJson(listen, songs)), songs);
+  assert.ok(back.ok);
+  assert.deepEqual(back.event, listen);
 });
 
 Deno.test("enrich() left-joins on the trimmed title and buckets by UTC hour", () => {

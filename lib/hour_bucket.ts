@@ -19,6 +19,23 @@ export function hourBucket(time: Date): string {
   return lastBucket;
 }
 
+// The last second formatted, and its text up to the milliseconds: produce formats one event after
+// another in time order, so most calls repeat it.
+let lastSecond = NaN;
+let lastSecondText = "";
+
+/** The same text as `time.toISOString()`, formatted once per second instead of per call. */
+export function isoTime(time: Date): string {
+  const ms = time.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString(); // ...:07.000Z
+    lastSecondText = iso.slice(0, iso.lastIndexOf(".") + 1);
+    lastSecond = second;
+  }
+  return `${lastSecondText}${String(ms - second * 1000).padStart(3, "0")}Z`;
+}
+
 /**
  * Parses an ISO-8601 timestamp that carries its offset (`Z` or `+02:00`); undefined when the
  * text is not one or names a day the calendar lacks (Feb 30). Precision is the millisecond.

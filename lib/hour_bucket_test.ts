@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "./errors.ts";
-import { hourBucket, parseHour, parseTimestamp } from "./hour_bucket.ts";
+import { hourBucket, isoTime, parseHour, parseTimestamp } from "./hour_bucket.ts";
 
 Deno.test("hourBucket() uses the UTC hour across midnight, month ends and leap days", async (t) => {
   const cases: [string, string][] = [
@@ -63,4 +63,13 @@ Deno.test("parseHour() takes the bucket form or an ISO time with an offset", asy
   await t.step("the error names the flag and the input", () => {
     assert.throws(() => parseHour("tuesday"), /--hour: 'tuesday' is not an hour/);
   });
+});
+
+Deno.test("isoTime() writes what toISOString() does, for any instant", () => {
+  const times = [0, -1, -999, -1000, -1001, 999, 1000, 1_709_287_200_123, 253_402_300_799_999];
+  times.push(253_402_300_800_000, -62_198_755_200_000, 8.64e15, -8.64e15);
+  let ms = 1_709_287_199_990;
+  for (let i = 0; i < 2_000; i++) times.push(ms += 7); // in order, across second boundaries
+  for (let i = 0; i < 2_000; i++) times.push(Math.round((Math.random() - 0.5) * 2e14));
+  for (const t of times) assert.equal(isoTime(new Date(t)), new Date(t).toISOString(), String(t));
 });
