@@ -34,6 +34,9 @@ interface Service {
   name: "kafka" | "cassandra";
   title: string;
   version: string;
+  /** The Maven pom that resolves its jars, and the properties it is resolved with. */
+  pom: string;
+  pomProperties?: Record<string, string>;
   port: number;
   /** How long a start may take before `up` gives up, in seconds. */
   startLimitS: number;
@@ -41,14 +44,26 @@ interface Service {
   ready(): Promise<string>;
 }
 
-const SERVICES: Service[] = [
-  {
+/** Kafka 3.9 by default; `--kafka-version` or REVIEWS_KAFKA_VERSION picks another 3.x or 4.x. */
+export const DEFAULT_KAFKA_VERSION = "3.9.2";
+
+/** The Kafka service of one release, from its Maven Central jars. */
+function kafkaService(version: string): Service {
+  const major = Number(version.split(".")[0]);
+  const logging = major >= 4
+    ? `-Dlog4j2.configurationFile=${ROOT}/services/kafka/log4j2.properties`
+    : `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`;
+  return {
     name: "kafka",
     title: "Kafka",
-    version: "3.9.2",
+    version,
+    // Kafka 4 logs through log4j2 (3.x through log4j 1, here reload4j): another pom and config.
+    pom: `${ROOT}/services/kafka/${major >= 4 ? "pom-4.xml" : "pom.xml"}`,
+    pomProperties: { "kafka.version": version },
     port: 9092,
     startLimitS: 120,
     async prepare(lib, state) {
+      await checkFormattedBy(state, version);
       await render(
         `${ROOT}/services/kafka/server.properties.template`,
         `${state}/server.properties`,
@@ -69,7 +84,7 @@ const SERVICES: Service[] = [
       await run("java", [
         "-cp",
         classpath,
-        `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`,
+        logging,
         "kafka.tools.StorageTool",
         "format",
         "--cluster-id",
@@ -78,12 +93,13 @@ const SERVICES: Service[] = [
         `${state}/server.properties`,
         "--ignore-formatted",
       ], `${state}/logs/format.log`);
+      await Deno.writeTextFile(`${state}/version`, version);
       return [
         "-Xms256m",
         "-Xmx512m",
         "-XX:+UseG1GC",
         "-Dreviews.service=kafka",
-        `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`,
+        logging,
         `-Dkafka.logs.dir=${state}/logs`,
         "-cp",
         classpath,
@@ -100,55 +116,77 @@ const SERVICES: Service[] = [
         await client.close();
       }
     },
+  };
+}
+
+/**
+ * Refuses to start one Kafka release on data another formatted (a newer metadata version cannot
+ * be read by an older broker, and the mix is never what the user meant).
+ */
+async function checkFormattedBy(state: string, version: string): Promise<void> {
+  const formatted = (await readText(`${state}/version`))?.trim() ??
+    ((await readText(`${state}/cluster-id`)) ? DEFAULT_KAFKA_VERSION : undefined);
+  if (formatted !== undefined && formatted !== version) {
+    throw new Error(
+      `The Kafka data in ${state} was written by Kafka ${formatted}, not ${version}; ` +
+        `run 'deno task down --wipe kafka' first (it deletes the topics), or start ${formatted}`,
+    );
+  }
+}
+
+const CASSANDRA: Service = {
+  name: "cassandra",
+  title: "Cassandra",
+  version: "5.0.9",
+  pom: `${ROOT}/services/cassandra/pom.xml`,
+  port: 9042,
+  startLimitS: 300,
+  async prepare(lib, state) {
+    await render(
+      `${ROOT}/services/cassandra/cassandra.yaml.template`,
+      `${state}/cassandra.yaml`,
+      { STATE: state },
+    );
+    const jvmOptions = (await Deno.readTextFile(`${ROOT}/services/cassandra/jvm17.options`))
+      .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+    return [
+      "-Xms1g",
+      "-Xmx1g",
+      "-Xss512k",
+      "-Dreviews.service=cassandra",
+      ...jvmOptions,
+      "-Dcassandra-foreground=yes",
+      `-Dcassandra.config=file://${state}/cassandra.yaml`,
+      `-Dcassandra.storagedir=${state}`,
+      `-Dcassandra.logdir=${state}/logs`,
+      `-Dlogback.configurationFile=${ROOT}/services/cassandra/logback.xml`,
+      // One local node: no gossip to settle. The system keyspace skips fsync, which only a
+      // throwaway development node can afford.
+      "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+      "-Dcassandra.unsafesystem=true",
+      "-Dcassandra.jmx.local.port=7199",
+      "-cp",
+      `${lib}/*`,
+      "org.apache.cassandra.service.CassandraDaemon",
+    ];
   },
-  {
-    name: "cassandra",
-    title: "Cassandra",
-    version: "5.0.9",
-    port: 9042,
-    startLimitS: 300,
-    async prepare(lib, state) {
-      await render(
-        `${ROOT}/services/cassandra/cassandra.yaml.template`,
-        `${state}/cassandra.yaml`,
-        { STATE: state },
-      );
-      const jvmOptions = (await Deno.readTextFile(`${ROOT}/services/cassandra/jvm17.options`))
-        .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
-      return [
-        "-Xms1g",
-        "-Xmx1g",
-        "-Xss512k",
-        "-Dreviews.service=cassandra",
-        ...jvmOptions,
-        "-Dcassandra-foreground=yes",
-        `-Dcassandra.config=file://${state}/cassandra.yaml`,
-        `-Dcassandra.storagedir=${state}`,
-        `-Dcassandra.logdir=${state}/logs`,
-        `-Dlogback.configurationFile=${ROOT}/services/cassandra/logback.xml`,
-        // One local node: no gossip to settle. The system keyspace skips fsync, which only a
-        // throwaway development node can afford.
-        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-        "-Dcassandra.unsafesystem=true",
-        "-Dcassandra.jmx.local.port=7199",
-        "-cp",
-        `${lib}/*`,
-        "org.apache.cassandra.service.CassandraDaemon",
-      ];
-    },
-    async ready() {
-      const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
-      try {
-        const result = await client.execute("SELECT release_version FROM system.local", [], {
-          prepare: false,
-        });
-        return `release ${result.first()?.get("release_version")}`;
-      } finally {
-        await client.close().catch(() => {});
-      }
-    },
+  async ready() {
+    const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
+    try {
+      const result = await client.execute("SELECT release_version FROM system.local", [], {
+        prepare: false,
+      });
+      return `release ${result.first()?.get("release_version")}`;
+    } finally {
+      await client.close().catch(() => {});
+    }
   },
-];
+};
+
+/** The services `up` starts, Kafka at the version asked for. */
+function services(kafkaVersion = DEFAULT_KAFKA_VERSION): Service[] {
+  return [kafkaService(kafkaVersion), CASSANDRA];
+}
 
 const quietLogger: Logger = { info() {}, warn() {}, debug() {} };
 const log = new StderrLogger();
@@ -157,15 +195,31 @@ async function main(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { wipe: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      wipe: { type: "boolean" },
+      "kafka-version": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const [action, only] = positionals;
+  const kafkaVersion = values["kafka-version"] ?? Deno.env.get("REVIEWS_KAFKA_VERSION") ??
+    (await runningKafkaVersion()) ?? DEFAULT_KAFKA_VERSION;
+  if (!/^[34]\.\d+\.\d+$/.test(kafkaVersion)) {
+    console.error(
+      `error: Kafka version '${kafkaVersion}' is not one this launcher runs; give a 3.x or 4.x ` +
+        `release as MAJOR.MINOR.PATCH, e.g. --kafka-version 4.4.0`,
+    );
+    return 2;
+  }
+  const all = services(kafkaVersion);
   if (values.help || action === undefined) {
     console.log(
-      `Usage: deno task up [SERVICE] | deno task down [--wipe] [SERVICE] | deno task status
+      `Usage: deno task up [--kafka-version V] [SERVICE] | deno task down [--wipe] [SERVICE] |
+       deno task status
 
-  up       start Kafka ${SERVICES[0].version} and Cassandra ${SERVICES[1].version} on 127.0.0.1
-           (Docker Compose when a Docker engine answers, else the Maven Central jars)
+  up       start Kafka ${DEFAULT_KAFKA_VERSION} and Cassandra ${CASSANDRA.version} on 127.0.0.1
+           (Docker Compose when a Docker engine answers, else the Maven Central jars);
+           --kafka-version (or REVIEWS_KAFKA_VERSION) runs another 3.x or 4.x release
   down     stop what 'up' started; --wipe also deletes their data
   status   say what is running
   SERVICE  kafka or cassandra, to act on one of them only
@@ -175,7 +229,7 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
     );
     return action === undefined && !values.help ? 2 : 0;
   }
-  const selected = SERVICES.filter((service) => only === undefined || service.name === only);
+  const selected = all.filter((service) => only === undefined || service.name === only);
   if (selected.length === 0) {
     console.error(`error: Unknown service '${only}'; use kafka or cassandra`);
     return 2;
@@ -184,9 +238,9 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
     case "up":
       return await up(selected);
     case "down":
-      return await down(values.wipe === true, selected);
+      return await down(values.wipe === true, selected, all.length);
     case "status":
-      return await status();
+      return await status(all);
     default:
       console.error(`error: Unknown action '${action}'; use up, down or status`);
       return 2;
@@ -200,6 +254,11 @@ async function up(services: Service[]): Promise<number> {
   const started = Date.now();
   if (mode === "docker") {
     log.info("Docker engine found: starting compose.yaml");
+    const kafka = services.find((service) => service.name === "kafka");
+    // compose.yaml reads the image tag from KAFKA_VERSION (its own default otherwise).
+    if (kafka && kafka.version !== DEFAULT_KAFKA_VERSION) {
+      Deno.env.set("KAFKA_VERSION", kafka.version);
+    }
     const names = services.map((service) => service.name);
     await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait", ...names]);
     await Promise.all(services.map((service) => waitReady(service, undefined)));
@@ -232,6 +291,13 @@ async function startJar(service: Service): Promise<void> {
   const pidFile = `${state}/pid`;
   const running = await livePid(pidFile, service.name);
   if (running !== undefined) {
+    const runningVersion = (await readText(`${state}/version`))?.trim();
+    if (runningVersion !== undefined && runningVersion !== service.version) {
+      throw new Error(
+        `${service.title} ${runningVersion} is running here (pid ${running}), not ` +
+          `${service.version}; stop it first ('deno task down ${service.name}')`,
+      );
+    }
     log.info(`${service.title} is already running (pid ${running}); nothing to do`);
     await waitReady(service, running);
     return;
@@ -293,16 +359,28 @@ async function requireTools(): Promise<void> {
 
 /** Resolves the server's jars into the cache once; later starts reuse them. */
 /** Where a service's jars are cached (the bench runs Kafka's own tools from there). */
-export function jarDirectory(name: "kafka" | "cassandra"): string {
-  const service = SERVICES.find((candidate) => candidate.name === name)!;
+export function jarDirectory(
+  name: "kafka" | "cassandra",
+  kafkaVersion = DEFAULT_KAFKA_VERSION,
+): string {
+  const service = services(kafkaVersion).find((candidate) => candidate.name === name)!;
   return `${CACHE}/${service.name}-${service.version}/lib`;
 }
 
+/** The Kafka release whose data is in .services/kafka, if any. */
+async function runningKafkaVersion(): Promise<string | undefined> {
+  return (await readText(`${STATE}/kafka/version`))?.trim() || undefined;
+}
+
 async function ensureJars(service: Service): Promise<string> {
-  const lib = jarDirectory(service.name);
-  // The marker holds a digest of the pom: a changed dependency list fetches again.
+  const lib = `${CACHE}/${service.name}-${service.version}/lib`;
+  // The marker holds a digest of the pom and its properties: a changed dependency list fetches
+  // again.
   const marker = `${lib}/.complete`;
-  const pom = await Deno.readFile(`${ROOT}/services/${service.name}/pom.xml`);
+  const properties = Object.entries(service.pomProperties ?? {}).map(([k, v]) => `-D${k}=${v}`);
+  const pom = new TextEncoder().encode(
+    (await Deno.readTextFile(service.pom)) + properties.join(" "),
+  );
   const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", pom)))
     .map((byte) => byte.toString(16).padStart(2, "0")).join("");
   if ((await readText(marker))?.trim() === digest) return lib;
@@ -313,7 +391,8 @@ async function ensureJars(service: Service): Promise<string> {
     "-B",
     "-q",
     "-f",
-    `${ROOT}/services/${service.name}/pom.xml`,
+    service.pom,
+    ...properties,
     `${DEPENDENCY_PLUGIN}:copy-dependencies`,
     "-DincludeScope=runtime",
     `-DoutputDirectory=${lib}`,
@@ -348,9 +427,9 @@ async function waitReady(service: Service, pid: number | undefined, logFile?: st
   );
 }
 
-async function down(wipe: boolean, services: Service[]): Promise<number> {
+async function down(wipe: boolean, services: Service[], total: number): Promise<number> {
   const mode = (await readText(`${STATE}/mode`))?.trim();
-  if (mode === "docker" && services.length < SERVICES.length) {
+  if (mode === "docker" && services.length < total) {
     const names = services.map((service) => service.name);
     await run("docker", [
       "compose",
@@ -398,10 +477,10 @@ async function stop(pid: number, service: Service): Promise<void> {
   log.info(`${service.title} stopped (pid ${pid})`);
 }
 
-async function status(): Promise<number> {
+async function status(all: Service[]): Promise<number> {
   const mode = (await readText(`${STATE}/mode`))?.trim() ?? "jars";
   let allUp = true;
-  for (const service of SERVICES) {
+  for (const service of all) {
     const pid = mode === "jars"
       ? await livePid(`${STATE}/${service.name}/pid`, service.name)
       : undefined;
