@@ -16,7 +16,7 @@ import { UsageError } from "../lib/errors.ts";
 import { type Event, eventJson } from "../lib/event.ts";
 import { parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
-import { Lanes } from "../lib/lanes.ts";
+import { Lanes, PipelinedSender } from "../lib/lanes.ts";
 import type { Logger } from "../lib/log.ts";
 import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/retry.ts";
 import { type Stopper, untilStopped } from "../lib/signals.ts";
@@ -175,55 +175,44 @@ export async function runProduce(
   const started = performance.now();
   let sent = 0;
   let errors = 0;
-  // One batch is sent while the next is made: `queued` counts both the acknowledged events and
-  // those in flight; `sending` settles when the batch in flight is acknowledged.
+  // `queued` counts the acknowledged events and those in flight.
   let queued = 0;
-  let sending: Promise<void> = Promise.resolve();
-  let failure: { error: unknown } | undefined;
-  const settle = async () => {
-    await sending;
-    if (failure) throw failure.error;
-  };
   // Each lane sends its share in parallel. An idempotent producer retries by itself with the
   // same sequence numbers, so the broker drops a repeat; a failure that waiting cannot clear
   // ends the run.
-  const sendBatch = (items: { event: Event; message: Message }[]) =>
-    Promise.allSettled(
-      lanes.split(items).map(async (share, lane) => {
-        if (share.length === 0) return;
-        await retrying(
-          {
-            what: `sending ${share.length} ${dataset.words.event}s`,
-            kind: KAFKA_FAILURES,
-            logger,
-            stopper,
-            consequence: `${sent} were acknowledged before`,
-            onRetry: () => errors++,
-          },
-          () =>
-            reportWhilePending(
-              lanes.producers[lane].send({
-                topic: dataset.topic,
-                messages: share.map((item) => item.message),
-                acks: -1,
-                compression: CompressionTypes.GZIP,
-              }),
-              BROKER_WAIT_NOTICE_MS,
-              (seconds) =>
-                logger.warn(
-                  `Waiting for Kafka at ${deps.kafka.config.brokers.join(", ")}: no ` +
-                    `acknowledgement for ${seconds.toFixed(0)} s; ${share.length} events held, ` +
-                    `sent once a broker answers (Ctrl-C stops)`,
-                ),
-            ),
-        );
-        sent += share.length;
-        deps.onSent?.(share.map((item) => item.event));
-      }),
-    ).then((settled) => {
-      const failed = settled.find((outcome) => outcome.status === "rejected");
-      if (failed) failure ??= { error: (failed as PromiseRejectedResult).reason };
-    });
+  const sender = new PipelinedSender<{ event: Event; message: Message }>(
+    lanes,
+    async (lane, share) => {
+      await retrying(
+        {
+          what: `sending ${share.length} ${dataset.words.event}s`,
+          kind: KAFKA_FAILURES,
+          logger,
+          stopper,
+          consequence: `${sent} were acknowledged before`,
+          onRetry: () => errors++,
+        },
+        () =>
+          reportWhilePending(
+            lanes.producers[lane].send({
+              topic: dataset.topic,
+              messages: share.map((item) => item.message),
+              acks: -1,
+              compression: CompressionTypes.GZIP,
+            }),
+            BROKER_WAIT_NOTICE_MS,
+            (seconds) =>
+              logger.warn(
+                `Waiting for Kafka at ${deps.kafka.config.brokers.join(", ")}: no ` +
+                  `acknowledgement for ${seconds.toFixed(0)} s; ${share.length} events held, ` +
+                  `sent once a broker answers (Ctrl-C stops)`,
+              ),
+          ),
+      );
+      sent += share.length;
+      deps.onSent?.(share.map((item) => item.event));
+    },
+  );
   try {
     while (!stopper.stopped && (options.count === undefined || queued < options.count)) {
       // Event n is due at started + n * period: late sends catch up in one batch.
@@ -232,7 +221,7 @@ export async function runProduce(
         ? options.batchSize
         : Math.floor(elapsed / options.periodMs) + 1 - queued;
       if (due <= 0) {
-        await settle();
+        await sender.settle();
         const wait = (queued * options.periodMs) - elapsed;
         await stopper.sleep(Math.min(Math.max(wait, 1), 1_000));
         progress.maybeReport(sent, errors);
@@ -258,14 +247,13 @@ export async function runProduce(
         event,
         message: { key: event.person, value: eventJson(event, dataset) } as Message,
       }));
-      await settle();
+      await sender.send(items);
       queued += events.length;
-      sending = sendBatch(items);
       progress.maybeReport(sent, errors);
     }
-    await settle();
+    await sender.settle();
   } finally {
-    await sending;
+    await sender.settle().catch(() => {});
     progress.done(sent);
     stopper.dispose();
   }

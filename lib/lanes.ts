@@ -70,3 +70,42 @@ export class Lanes {
     return lanes;
   }
 }
+
+/** What the sender needs of the lanes: how a batch splits between them. */
+export interface Splitter {
+  split<T extends { message: Message }>(items: readonly T[]): T[][];
+}
+
+/**
+ * Sends batches through the lanes with one batch in flight while the caller makes the next; a
+ * batch starts only once the previous one is acknowledged, so each partition still has one
+ * request at a time. A failed share is reported by the next `send` or `settle`.
+ */
+export class PipelinedSender<T extends { message: Message }> {
+  #inFlight: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+
+  constructor(
+    readonly lanes: Splitter,
+    /** Sends one lane's share (retrying as the caller sees fit); rejects if it gives up. */
+    readonly sendShare: (lane: number, share: T[]) => Promise<void>,
+  ) {}
+
+  /** Waits for the batch in flight; throws the first failure of any batch. */
+  async settle(): Promise<void> {
+    await this.#inFlight;
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Waits for the batch in flight, then starts this one; returns once it is under way. */
+  async send(items: readonly T[]): Promise<void> {
+    await this.settle();
+    const shares = this.lanes.split(items);
+    this.#inFlight = Promise.allSettled(
+      shares.map((share, lane) => share.length === 0 ? undefined : this.sendShare(lane, share)),
+    ).then((settled) => {
+      const failed = settled.find((outcome) => outcome.status === "rejected");
+      if (failed) this.#failure ??= { error: (failed as PromiseRejectedResult).reason };
+    });
+  }
+}
