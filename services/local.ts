@@ -404,8 +404,12 @@ async function ensureJars(service: Service): Promise<string> {
 async function waitReady(service: Service, pid: number | undefined, logFile?: string) {
   const deadline = Date.now() + service.startLimitS * 1000;
   let last = "";
+  // Two looks a second apart before calling it dead: one `ps` can miss a process that is just
+  // being exec'd, or fail under load.
+  let missed = 0;
   while (Date.now() < deadline) {
-    if (pid !== undefined && !(await alive(pid, service.name))) {
+    missed = pid !== undefined && !(await alive(pid, service.name)) ? missed + 1 : 0;
+    if (missed >= 2) {
       const tail = logFile ? await tailOf(logFile, 30) : "";
       throw new Error(`${service.title} exited while starting. Last log lines:\n${tail}`);
     }
