@@ -24,10 +24,10 @@ import {
   type StreamOptions,
 } from "./commands/stream.ts";
 import type { Env } from "./lib/args.ts";
-import { CassandraClient } from "./lib/cassandra.ts";
+import type { CassandraClient } from "./lib/cassandra.ts";
 import type { CommonOptions } from "./lib/common_options.ts";
 import { ExitCode, messageOf, ReviewsError, UsageError } from "./lib/errors.ts";
-import { KafkaClient } from "./lib/kafka.ts";
+import type { KafkaClient } from "./lib/kafka.ts";
 import { StderrLogger } from "./lib/log.ts";
 
 /** The version printed by `--version`. */
@@ -170,9 +170,13 @@ async function withClients(
   ) => Promise<void>,
 ): Promise<void> {
   const logger = new StderrLogger(options.debug);
-  const kafka = wanted.kafka ? new KafkaClient(options.connection.kafka, logger) : undefined;
+  // The client libraries load here, once a command needs them: help, the version and usage
+  // errors never pay for them.
+  const kafka = wanted.kafka
+    ? new (await import("./lib/kafka.ts")).KafkaClient(options.connection.kafka, logger)
+    : undefined;
   const cassandra = wanted.cassandra
-    ? new CassandraClient(options.connection.cassandra, logger)
+    ? new (await import("./lib/cassandra.ts")).CassandraClient(options.connection.cassandra, logger)
     : undefined;
   try {
     await body({ kafka, cassandra, logger });

@@ -2,7 +2,7 @@
  * Kafka's own producer benchmark (`kafka-producer-perf-test.sh`, the ProducerPerformance class of
  * the kafka-tools jar that `deno task up` caches) on the same records as `produce`.
  */
-import { CompressionTypes, type Message } from "../lib/kafkajs.ts";
+import type { Message } from "../lib/kafkajs.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
 import { Lanes } from "../lib/lanes.ts";
 import { jarDirectory } from "../services/local.ts";
@@ -85,12 +85,7 @@ export async function kafkajsCeiling(
   for (let sent = 0; sent < count; sent += batchSize) {
     await Promise.all(
       shares.map((messages, lane) =>
-        messages.length === 0 ? undefined : sender.producers[lane].send({
-          topic,
-          messages,
-          acks: -1,
-          compression: CompressionTypes.GZIP,
-        })
+        messages.length === 0 ? undefined : sender.send(lane, messages)
       ),
     );
   }

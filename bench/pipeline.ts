@@ -19,7 +19,7 @@ import { decodeEvent, enrich, eventJson } from "../lib/event.ts";
 import { KafkaClient } from "../lib/kafka.ts";
 import { StderrLogger } from "../lib/log.ts";
 import { dataPath } from "../lib/resources.ts";
-import { cleanUp, readTopic, uniqueName } from "../tests/helpers.ts";
+import { cleanUp, CLI, readTopic, uniqueName } from "../tests/helpers.ts";
 import { rowsOf, writeGrouped, writeOneByOne } from "./ceiling.ts";
 import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
 import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
@@ -48,6 +48,20 @@ if (haveShared) {
 }
 const bundled = await medianTime(7, () => loadCatalog(dataPath("movies.csv"), movies));
 results.add("load data/movies.csv (3,000 rows)", bundled, "ms", "< 300 ms", bundled < 300);
+
+// Start-up: `./reviews --help` against a bare `deno run` of an empty script.
+{
+  const empty = await Deno.makeTempFile({ suffix: ".ts" });
+  const run = (command: string, args: string[]) => () =>
+    new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output();
+  const bare = await medianTime(9, run(Deno.execPath(), ["run", empty]));
+  const help = await medianTime(9, run(CLI, ["--help"]));
+  const usage = await medianTime(9, run(CLI, ["stream", "--bogus"]));
+  await Deno.remove(empty);
+  results.add("bare `deno run` of an empty script", bare, "ms");
+  results.add("`./reviews --help`", help, "ms", "< 100 ms", help < 100);
+  results.add("`./reviews stream --bogus` (a usage error)", usage, "ms", "< 100 ms", usage < 100);
+}
 
 // Validation and enrichment, in process.
 {

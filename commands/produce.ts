@@ -1,4 +1,4 @@
-import { CompressionTypes, type Message } from "../lib/kafkajs.ts";
+import type { Message } from "../lib/kafkajs.ts";
 import { userInfo } from "node:os";
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
 import { openCatalog } from "../lib/catalog.ts";
@@ -16,7 +16,6 @@ import { UsageError } from "../lib/errors.ts";
 import { type Event, eventJson } from "../lib/event.ts";
 import { parseInterval } from "../lib/interval.ts";
 import type { KafkaClient } from "../lib/kafka.ts";
-import { Lanes, PipelinedSender } from "../lib/lanes.ts";
 import type { Logger } from "../lib/log.ts";
 import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/retry.ts";
 import { type Stopper, untilStopped } from "../lib/signals.ts";
@@ -169,6 +168,8 @@ export async function runProduce(
   const people = [...pool];
   const lastTime = new Map<string, number>();
 
+  // Loaded here, like Faker: the Kafka client is for the run, not for help or flag errors.
+  const { Lanes, PipelinedSender } = await import("../lib/lanes.ts");
   const lanes = await Lanes.open(deps.kafka, dataset.topic, options.lanes);
   const stopper = deps.stop ?? untilStopped();
   const progress = new Progress(logger, options.count, options.progressEveryMs);
@@ -194,12 +195,7 @@ export async function runProduce(
         },
         () =>
           reportWhilePending(
-            lanes.producers[lane].send({
-              topic: dataset.topic,
-              messages: share.map((item) => item.message),
-              acks: -1,
-              compression: CompressionTypes.GZIP,
-            }),
+            lanes.send(lane, share.map((item) => item.message)),
             BROKER_WAIT_NOTICE_MS,
             (seconds) =>
               logger.warn(

@@ -1,11 +1,7 @@
 import { describeCassandraError } from "../lib/retry.ts";
 import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import {
-  type CassandraClient,
-  CONSISTENCY_LEVELS,
-  consistencyFlag,
-  type ConsistencyName,
-} from "../lib/cassandra.ts";
+import type { CassandraClient } from "../lib/cassandra.ts";
+import { CONSISTENCY_LEVELS, consistencyFlag, type ConsistencyName } from "../lib/consistency.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,

@@ -1,10 +1,6 @@
 import { byteSizeFlag, type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import {
-  type CassandraClient,
-  CONSISTENCY_LEVELS,
-  consistencyFlag,
-  type ConsistencyName,
-} from "../lib/cassandra.ts";
+import type { CassandraClient } from "../lib/cassandra.ts";
+import { CONSISTENCY_LEVELS, consistencyFlag, type ConsistencyName } from "../lib/consistency.ts";
 import { openCatalog } from "../lib/catalog.ts";
 import {
   CATALOG_FLAGS,

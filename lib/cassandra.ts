@@ -1,35 +1,8 @@
 import cassandra from "cassandra-driver";
 import type { CassandraConfig } from "./connection.ts";
-import { ConnectionError, UsageError, withTimeout } from "./errors.ts";
+import { ConnectionError, withTimeout } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { describeCassandraError } from "./retry.ts";
-
-/** Consistency levels by the names users write on the command line. */
-export const CONSISTENCY_LEVELS = {
-  one: cassandra.types.consistencies.one,
-  two: cassandra.types.consistencies.two,
-  three: cassandra.types.consistencies.three,
-  quorum: cassandra.types.consistencies.quorum,
-  all: cassandra.types.consistencies.all,
-  local_quorum: cassandra.types.consistencies.localQuorum,
-  each_quorum: cassandra.types.consistencies.eachQuorum,
-  local_one: cassandra.types.consistencies.localOne,
-} as const;
-
-/** A consistency level name, as accepted by `--consistency`. */
-export type ConsistencyName = keyof typeof CONSISTENCY_LEVELS;
-
-/** Reads `--consistency` (default LOCAL_QUORUM), or a usage error listing the levels. */
-export function consistencyFlag(raw: string): ConsistencyName {
-  const name = raw.toLowerCase();
-  if (!Object.hasOwn(CONSISTENCY_LEVELS, name)) {
-    throw new UsageError(
-      `Flag --consistency: unknown level '${raw}'`,
-      `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
-    );
-  }
-  return name as ConsistencyName;
-}
 
 /** One row of a result, as the driver returns it. */
 export type Row = cassandra.types.Row;

@@ -6,7 +6,7 @@
  * partition still has one writer sending one request at a time, so per-key order and the broker's
  * duplicate detection hold exactly as with a single producer.
  */
-import { type Message, Partitioners, type Producer } from "./kafkajs.ts";
+import { CompressionTypes, type Message, Partitioners, type Producer } from "./kafkajs.ts";
 import type { KafkaClient } from "./kafka.ts";
 
 /** Producers that each own a share of one topic's partitions. */
@@ -57,6 +57,16 @@ export class Lanes {
     });
     if (key !== undefined && this.#byKey.size < 100_000) this.#byKey.set(key, partition);
     return partition;
+  }
+
+  /** Sends messages through one lane: gzip, acknowledged by all in-sync replicas. */
+  async send(lane: number, messages: Message[]): Promise<void> {
+    await this.producers[lane].send({
+      topic: this.topic,
+      messages,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+    });
   }
 
   /** Splits items by lane, in order, each message given its partition explicitly. */

@@ -1,4 +1,5 @@
-import { type CassandraClient, CONSISTENCY_LEVELS, type ConsistencyName } from "./cassandra.ts";
+import type { CassandraClient } from "./cassandra.ts";
+import { CONSISTENCY_LEVELS, type ConsistencyName } from "./consistency.ts";
 import { type Dataset, tableColumns } from "./dataset.ts";
 import { ReviewsError } from "./errors.ts";
 import { tableExists } from "./schema.ts";

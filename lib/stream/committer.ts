@@ -5,7 +5,7 @@
  * crashed or stalled owner is aborted, a late commit of it is refused) and only then reads where
  * the partition stands: no dead letter is ever committed twice.
  */
-import type { Message, Producer } from "../../lib/kafkajs.ts";
+import type { Message, Producer } from "../kafkajs.ts";
 import type { KafkaClient } from "../kafka.ts";
 import { causes, PermanentFailure } from "../retry.ts";
 import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters.ts";

@@ -3,7 +3,7 @@
  * keeps the ledger's assignment and end offsets current, and pauses fetching while the buffer
  * is full. It never commits: the committer does, after Cassandra has the rows.
  */
-import type { Consumer } from "../../lib/kafkajs.ts";
+import type { Consumer } from "../kafkajs.ts";
 import { messageOf } from "../errors.ts";
 import type { KafkaClient } from "../kafka.ts";
 import type { Logger } from "../log.ts";

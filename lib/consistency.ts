@@ -1,0 +1,33 @@
+/**
+ * Cassandra consistency levels by the names users write on the command line, with their codes in
+ * the native protocol. Kept apart from lib/cassandra.ts so that parsing flags and printing help
+ * load no driver (a test checks the codes against the driver's own table).
+ */
+import { UsageError } from "./errors.ts";
+
+/** Consistency levels by name, as protocol codes. */
+export const CONSISTENCY_LEVELS = {
+  one: 0x0001,
+  two: 0x0002,
+  three: 0x0003,
+  quorum: 0x0004,
+  all: 0x0005,
+  local_quorum: 0x0006,
+  each_quorum: 0x0007,
+  local_one: 0x000a,
+} as const;
+
+/** A consistency level name, as accepted by `--consistency`. */
+export type ConsistencyName = keyof typeof CONSISTENCY_LEVELS;
+
+/** Reads `--consistency` (default LOCAL_QUORUM), or a usage error listing the levels. */
+export function consistencyFlag(raw: string): ConsistencyName {
+  const name = raw.toLowerCase();
+  if (!Object.hasOwn(CONSISTENCY_LEVELS, name)) {
+    throw new UsageError(
+      `Flag --consistency: unknown level '${raw}'`,
+      `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
+    );
+  }
+  return name as ConsistencyName;
+}
