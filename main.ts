@@ -4,61 +4,28 @@
  * Cassandra in micro-batches (stream), and a person's hour can be queried (query).
  */
 import denoConfig from "./deno.json" with { type: "json" };
-import {
-  INIT_SCHEMA_HELP,
-  type InitSchemaOptions,
-  parseInitSchemaOptions,
-  runInitSchema,
-} from "./commands/init_schema.ts";
-import {
-  parseProduceOptions,
-  PRODUCE_HELP,
-  type ProduceOptions,
-  runProduce,
-} from "./commands/produce.ts";
-import { parseQueryOptions, QUERY_HELP, type QueryOptions, runQuery } from "./commands/query.ts";
-import {
-  parseStreamOptions,
-  runStream,
-  STREAM_HELP,
-  type StreamOptions,
-} from "./commands/stream.ts";
-import type { Env } from "./lib/args.ts";
-import type { CassandraClient } from "./lib/cassandra.ts";
-import type { CommonOptions } from "./lib/common_options.ts";
-import { ExitCode, messageOf, ReviewsError, UsageError } from "./lib/errors.ts";
-import type { KafkaClient } from "./lib/kafka.ts";
-import { StderrLogger } from "./lib/log.ts";
+import { INIT_SCHEMA } from "./commands/init_schema.ts";
+import { PRODUCE } from "./commands/produce.ts";
+import { QUERY } from "./commands/query.ts";
+import { STREAM } from "./commands/stream.ts";
+import type { CassandraClient } from "./lib/cassandra/client.ts";
+import type { CommandContext, CommandEntry, ParsedCommand } from "./lib/cli/command.ts";
+import type { Env } from "./lib/cli/flags.ts";
+import { ExitCode, messageOf, ReviewsError, UsageError } from "./lib/core/errors.ts";
+import { StderrLogger } from "./lib/core/log.ts";
+import type { KafkaClient } from "./lib/kafka/client.ts";
 
 /** The version printed by `--version`. */
 export const VERSION: string = denoConfig.version;
 
+/** The subcommands, in the order the help lists them: one line each. */
+const COMMANDS: readonly CommandEntry[] = [PRODUCE, STREAM, INIT_SCHEMA, QUERY];
+
 /** The command line, parsed. */
-export type Command =
+export type Invocation =
   | { kind: "help"; text: string }
   | { kind: "version" }
-  | { kind: "produce"; options: ProduceOptions }
-  | { kind: "stream"; options: StreamOptions }
-  | { kind: "init-schema"; options: InitSchemaOptions }
-  | { kind: "query"; options: QueryOptions };
-
-const SUBCOMMANDS = {
-  produce: { help: PRODUCE_HELP, summary: "send fake reviews or listens to Kafka" },
-  stream: {
-    help: STREAM_HELP,
-    summary: "consume, validate, enrich and write micro-batches to Cassandra",
-  },
-  "init-schema": {
-    help: INIT_SCHEMA_HELP,
-    summary: "create the Kafka topics, keyspace and table (idempotent)",
-  },
-  query: {
-    help: QUERY_HELP,
-    summary: "a person's titles or averages in an hour, samples, raw CQL",
-  },
-} as const;
-
-type SubcommandName = keyof typeof SUBCOMMANDS;
+  | { kind: "run"; command: ParsedCommand };
 
 /** Help of `./reviews` itself. */
 export const MAIN_HELP =
@@ -67,10 +34,7 @@ export const MAIN_HELP =
 Usage: ./reviews COMMAND [flags]
 
 Commands:
-${
-    Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(13)} ${summary}`)
-      .join("\n")
-  }
+${COMMANDS.map(({ name, summary }) => `  ${name.padEnd(13)} ${summary}`).join("\n")}
 
 Every command takes --dataset movies|songs (default movies, or REVIEWS_DATASET), the
 connection flags (--brokers, --contact-points, ...) and --help.
@@ -80,108 +44,63 @@ Options:
   -h, --help       this help
   -V, --version    the version`;
 
-/** Parses the whole command line into one Command; throws UsageError on anything unknown. */
-export function parseCommand(argv: readonly string[], env: Env): Command {
+/** Parses the whole command line; throws UsageError on anything unknown. */
+export function parseCommandLine(argv: readonly string[], env: Env): Invocation {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     const topic = first === "help" ? rest[0] : undefined;
-    if (topic !== undefined) return { kind: "help", text: subcommand(topic).help };
+    if (topic !== undefined) return { kind: "help", text: commandNamed(topic).help };
     return { kind: "help", text: MAIN_HELP };
   }
   if (first === "-V" || first === "--version") return { kind: "version" };
   if (first.startsWith("-")) {
     throw new UsageError(`Unknown flag '${first}' before the command`, "Run './reviews --help'.");
   }
-  const name = first as SubcommandName;
-  const spec = subcommand(first);
-  if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", text: spec.help };
-  switch (name) {
-    case "produce":
-      return { kind: name, options: parseProduceOptions(rest, env) };
-    case "stream":
-      return { kind: name, options: parseStreamOptions(rest, env) };
-    case "init-schema":
-      return { kind: name, options: parseInitSchemaOptions(rest, env) };
-    case "query":
-      return { kind: name, options: parseQueryOptions(rest, env) };
-    default: {
-      const unreachable: never = name;
-      throw new UsageError(`Unknown command '${unreachable}'`);
-    }
-  }
+  const command = commandNamed(first);
+  if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", text: command.help };
+  return { kind: "run", command: command.parse(rest, env) };
 }
 
-function subcommand(name: string): (typeof SUBCOMMANDS)[SubcommandName] {
-  if (Object.hasOwn(SUBCOMMANDS, name)) return SUBCOMMANDS[name as SubcommandName];
-  const close = Object.keys(SUBCOMMANDS).find((known) => editDistance(known, name) <= 2);
+function commandNamed(name: string): CommandEntry {
+  const found = COMMANDS.find((command) => command.name === name);
+  if (found !== undefined) return found;
+  const close = COMMANDS.find((command) => editDistance(command.name, name) <= 2)?.name;
   throw new UsageError(
     `Unknown command '${name}'`,
     `${close ? `Did you mean '${close}'? ` : ""}Run './reviews --help' for the list of commands.`,
   );
 }
 
-/** Runs a parsed command with real clients, closing them whatever happens. */
-export async function execute(command: Command): Promise<void> {
+/** Runs what the command line asked for, closing every client it opened whatever happens. */
+export async function execute(invocation: Invocation): Promise<void> {
   const out = (text: string) => console.log(text);
-  switch (command.kind) {
-    case "help":
-      out(command.text);
-      return;
-    case "version":
-      out(`reviews ${VERSION}`);
-      return;
-    case "produce":
-      await withClients(command.options, { kafka: true }, async ({ kafka, logger }) => {
-        await runProduce(command.options, { kafka: kafka!, logger, out });
-      });
-      return;
-    case "stream":
-      await withClients(command.options, { kafka: true, cassandra: true }, async (c) => {
-        await runStream(command.options, {
-          kafka: c.kafka!,
-          cassandra: c.cassandra!,
-          logger: c.logger,
-          out,
-        });
-      });
-      return;
-    case "init-schema":
-      await withClients(command.options, { kafka: true, cassandra: true }, async (c) => {
-        await runInitSchema(command.options, { kafka: c.kafka!, cassandra: c.cassandra!, out });
-      });
-      return;
-    case "query":
-      await withClients(command.options, { cassandra: true }, async ({ cassandra }) => {
-        await runQuery(command.options, { cassandra: cassandra!, out });
-      });
-      return;
-    default: {
-      const unreachable: never = command;
-      throw new Error(`Unhandled command ${JSON.stringify(unreachable)}`);
-    }
-  }
-}
-
-async function withClients(
-  options: CommonOptions,
-  wanted: { kafka?: boolean; cassandra?: boolean },
-  body: (
-    clients: { kafka?: KafkaClient; cassandra?: CassandraClient; logger: StderrLogger },
-  ) => Promise<void>,
-): Promise<void> {
+  if (invocation.kind === "help") return out(invocation.text);
+  if (invocation.kind === "version") return out(`reviews ${VERSION}`);
+  const { options, run } = invocation.command;
   const logger = new StderrLogger(options.debug);
-  // The client libraries load here, once a command needs them: help, the version and usage
-  // errors never pay for them.
-  const kafka = wanted.kafka
-    ? new (await import("./lib/kafka.ts")).KafkaClient(options.connection.kafka, logger)
-    : undefined;
-  const cassandra = wanted.cassandra
-    ? new (await import("./lib/cassandra.ts")).CassandraClient(options.connection.cassandra, logger)
-    : undefined;
+  // The client libraries load here, once a command asks for a client: help, the version and
+  // usage errors never pay for them.
+  let kafka: Promise<KafkaClient> | undefined;
+  let cassandra: Promise<CassandraClient> | undefined;
+  const context: CommandContext = {
+    kafka: () =>
+      kafka ??= import("./lib/kafka/client.ts").then(({ KafkaClient }) =>
+        new KafkaClient(options.connection.kafka, logger)
+      ),
+    cassandra: () =>
+      cassandra ??= import("./lib/cassandra/client.ts").then(({ CassandraClient }) =>
+        new CassandraClient(options.connection.cassandra, logger)
+      ),
+    logger,
+    out,
+  };
   try {
-    await body({ kafka, cassandra, logger });
+    await run(context);
   } finally {
-    await Promise.allSettled([kafka?.close(), cassandra?.close()]);
+    await Promise.allSettled([
+      kafka?.then((client) => client.close()),
+      cassandra?.then((client) => client.close()),
+    ]);
   }
 }
 
@@ -189,7 +108,7 @@ async function withClients(
 export async function main(argv: readonly string[], env: Env): Promise<number> {
   const debug = argv.includes("--debug");
   try {
-    await execute(parseCommand(argv, env));
+    await execute(parseCommandLine(argv, env));
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof ReviewsError) {

@@ -3,16 +3,16 @@
  * the stream writes, with no Kafka in the way, (a) one row per request and (b) grouped by
  * partition key into UNLOGGED batches, both with the stream's request concurrency.
  */
-import type { CassandraClient } from "../lib/cassandra.ts";
-import { loadCatalog } from "../lib/catalog.ts";
-import { type Dataset, PARTITION_KEY_COLUMNS } from "../lib/dataset.ts";
-import { dataPath } from "../lib/resources.ts";
-import { backoffDelay, CASSANDRA_FAILURES } from "../lib/retry.ts";
-import { CassandraSink } from "../lib/sink.ts";
+import type { CassandraClient } from "../lib/cassandra/client.ts";
+import { loadCatalog } from "../lib/pipeline/catalog.ts";
+import { type Dataset, PARTITION_KEY_COLUMNS } from "../lib/pipeline/dataset.ts";
+import { dataPath } from "../lib/core/resources.ts";
+import { backoffDelay, CASSANDRA_FAILURES } from "../lib/core/retry.ts";
+import { CassandraSink } from "../lib/stream/cassandra_sink.ts";
 import { type PendingRow, transformBatch } from "../lib/stream/batch.ts";
 import type { SourceMessage } from "../lib/stream/buffer.ts";
 import { groupRows, type WriterLimits } from "../lib/stream/writer.ts";
-import type { KafkaMessage } from "../lib/kafkajs.ts";
+import type { KafkaMessage } from "../lib/kafka/kafkajs.ts";
 
 /** The rows the stream makes of some messages, with the same catalog and transform. */
 export async function rowsOf(

@@ -2,9 +2,10 @@
  * Kafka's own producer benchmark (`kafka-producer-perf-test.sh`, the ProducerPerformance class of
  * the kafka-tools jar that `deno task up` caches) on the same records as `produce`.
  */
-import type { Message } from "../lib/kafkajs.ts";
-import type { KafkaClient } from "../lib/kafka.ts";
-import { Lanes } from "../lib/lanes.ts";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
+import type { Message } from "../lib/kafka/kafkajs.ts";
+import type { KafkaClient } from "../lib/kafka/client.ts";
+import { Lanes } from "../lib/kafka/lanes.ts";
 import { jarDirectory } from "../services/local.ts";
 import { measure } from "./measure.ts";
 
@@ -31,8 +32,7 @@ export async function producerPerformance(
     const run = await measure("java", [
       "-cp",
       `${jarDirectory("kafka")}/*`,
-      "-Dlog4j.configuration=file:" + new URL("../services/kafka/log4j.properties", import.meta.url)
-        .pathname,
+      `-Dlog4j.configuration=file:${PROJECT_ROOT}/services/kafka/log4j.properties`,
       "org.apache.kafka.tools.ProducerPerformance",
       "--topic",
       topic,

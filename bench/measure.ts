@@ -1,5 +1,5 @@
 /** What every bench step shares: timing, running the CLI with its peak memory, the results table. */
-import { CLI } from "../tests/helpers.ts";
+import { CLI } from "../tests/support/helpers.ts";
 
 /** One measured figure and whether it meets its target. */
 export interface Result {

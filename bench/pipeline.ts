@@ -11,15 +11,16 @@
  * - `produce --rate max` against Kafka's own ProducerPerformance on the same records.
  * Prints a Markdown table; exits 1 when a target is missed.
  */
-import { CassandraClient } from "../lib/cassandra.ts";
-import { loadCatalog, loadMapping } from "../lib/catalog.ts";
-import { connectionOptions } from "../lib/connection.ts";
-import { datasetByName, withOverrides } from "../lib/dataset.ts";
-import { decodeEvent, enrich, eventJson } from "../lib/event.ts";
-import { KafkaClient } from "../lib/kafka.ts";
-import { StderrLogger } from "../lib/log.ts";
-import { dataPath } from "../lib/resources.ts";
-import { cleanUp, CLI, readTopic, uniqueName } from "../tests/helpers.ts";
+import { CassandraClient } from "../lib/cassandra/client.ts";
+import { loadCatalog, loadMapping } from "../lib/pipeline/catalog.ts";
+import { readConnection } from "../lib/cli/connection_flags.ts";
+import { datasetByName, withOverrides } from "../lib/pipeline/dataset.ts";
+import { decodeEvent, enrich, eventJson } from "../lib/pipeline/event.ts";
+import { KafkaClient } from "../lib/kafka/client.ts";
+import { StderrLogger } from "../lib/core/log.ts";
+import { dataPath } from "../lib/core/resources.ts";
+import { haveSharedDatasets, sharedDataset } from "../tests/support/datasets.ts";
+import { cleanUp, CLI, readTopic, uniqueName } from "../tests/support/helpers.ts";
 import { rowsOf, writeGrouped, writeOneByOne } from "./ceiling.ts";
 import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
 import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
@@ -32,17 +33,19 @@ const WRITER = { maxRows: 100, maxBytes: 5 * 1024, concurrency: 64 };
 const results = new Results();
 const movies = datasetByName("movies");
 const songs = datasetByName("songs");
-const SHARED = new URL("../../shared/datasets/", import.meta.url).pathname;
-const haveShared = await Deno.stat(SHARED).then(() => true, () => false);
+const haveShared = haveSharedDatasets;
 
 // Catalog loading.
 if (haveShared) {
-  const netflix = await medianTime(7, () => loadCatalog(`${SHARED}netflix_titles.csv`, movies));
+  const netflix = await medianTime(
+    7,
+    () => loadCatalog(sharedDataset("netflix_titles.csv"), movies),
+  );
   results.add("load netflix_titles.csv (8,807 rows)", netflix, "ms", "< 500 ms", netflix < 500);
   const mapping = await loadMapping(dataPath("mappings/spotify-2023.json"));
   const spotify = await medianTime(
     7,
-    () => loadCatalog(`${SHARED}spotify-2023.csv`, songs, { mapping }),
+    () => loadCatalog(sharedDataset("spotify-2023.csv"), songs, { mapping }),
   );
   results.add("load spotify-2023.csv with its mapping", spotify, "ms", "< 200 ms", spotify < 200);
 }
@@ -87,7 +90,7 @@ results.add("load data/movies.csv (3,000 rows)", bundled, "ms", "< 300 ms", bund
 }
 
 // Against the local services.
-const connections = connectionOptions({}, Deno.env.toObject());
+const connections = readConnection([], Deno.env.toObject());
 const logger = new StderrLogger(false);
 const id = uniqueName("bench");
 const perfTopics = { ours: `${id}_produce`, kafka: `${id}_perf`, kafkajs: `${id}_kafkajs` };

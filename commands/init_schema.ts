@@ -1,14 +1,43 @@
-import { type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import type { CassandraClient } from "../lib/cassandra.ts";
+import { defineCommand } from "../lib/cli/command.ts";
+import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
+import { integer } from "../lib/core/parse.ts";
+import type { CqlSchemaSession } from "../lib/cassandra/client.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
-} from "../lib/common_options.ts";
-import { deadLetterTopic } from "../lib/dataset.ts";
-import type { KafkaClient } from "../lib/kafka.ts";
-import { ensureSchema, parseReplication, type Replication, replicationCql } from "../lib/schema.ts";
+} from "../lib/cli/common_flags.ts";
+import { deadLetterTopic } from "../lib/pipeline/dataset.ts";
+import type { KafkaClient } from "../lib/kafka/client.ts";
+import {
+  ensureSchema,
+  parseReplication,
+  type Replication,
+  replicationCql,
+} from "../lib/cassandra/schema.ts";
+
+const INIT_SCHEMA_FLAGS = {
+  partitions: option({
+    arg: "N",
+    help: "partitions of a new topic",
+    default: "3",
+    parse: integer({ min: 1, max: 10_000 }),
+  }),
+  "replication-factor": option({
+    arg: "N",
+    help: "replication factor of a new topic",
+    default: "1",
+    parse: integer({ min: 1, max: 100 }),
+  }),
+  "keyspace-replication": option({
+    arg: "SPEC",
+    help: "replication of a new keyspace: a factor for SimpleStrategy (1),\n" +
+      "or per-data-center factors for NetworkTopologyStrategy\n(datacenter1:3,datacenter2:2)",
+    default: "1",
+    parse: parseReplication,
+  }),
+};
 
 /** Help of `./reviews init-schema`. */
 export const INIT_SCHEMA_HELP = `Usage: ./reviews init-schema [flags]
@@ -17,12 +46,7 @@ Creates the dataset's Kafka topics (events and dead letters) and its Cassandra k
 table, when missing. Running it again changes nothing and says so. Returns once every Cassandra
 node agrees on the schema.
 
-Flags:
-  --partitions N               partitions of a new topic [3]
-  --replication-factor N       replication factor of a new topic [1]
-  --keyspace-replication SPEC  replication of a new keyspace: a factor for SimpleStrategy (1),
-                               or per-data-center factors for NetworkTopologyStrategy
-                               (datacenter1:3,datacenter2:2) [1]
+${flagHelp("Flags", INIT_SCHEMA_FLAGS)}
 
 ${COMMON_HELP}`;
 
@@ -35,33 +59,19 @@ export interface InitSchemaOptions extends CommonOptions {
 
 /** Turns init-schema's flags into options; pure. */
 export function parseInitSchemaOptions(args: readonly string[], env: Env): InitSchemaOptions {
-  const { values } = parseFlags("init-schema", args, {
-    ...COMMON_FLAGS,
-    partitions: { type: "string" },
-    "replication-factor": { type: "string" },
-    "keyspace-replication": { type: "string" },
-  });
+  const { values } = readFlags("init-schema", { ...COMMON_FLAGS, ...INIT_SCHEMA_FLAGS }, args, env);
   return {
-    ...commonOptions(values, env),
-    partitions: integerFlag("partitions", stringFlag(values, "partitions", env, undefined, "3"), {
-      min: 1,
-      max: 10_000,
-    }),
-    replicationFactor: integerFlag(
-      "replication-factor",
-      stringFlag(values, "replication-factor", env, undefined, "1"),
-      { min: 1, max: 100 },
-    ),
-    keyspaceReplication: parseReplication(
-      stringFlag(values, "keyspace-replication", env, undefined, "1"),
-    ),
+    ...commonOptions(values),
+    partitions: values.partitions,
+    replicationFactor: values["replication-factor"],
+    keyspaceReplication: values["keyspace-replication"],
   };
 }
 
 /** What init-schema needs from the outside world. */
 export interface InitSchemaDeps {
-  kafka: KafkaClient;
-  cassandra: CassandraClient;
+  kafka: Pick<KafkaClient, "ping" | "ensureTopics" | "partitionCounts">;
+  cassandra: CqlSchemaSession;
   out: (line: string) => void;
 }
 
@@ -88,14 +98,8 @@ export async function runInitSchema(
         `${options.replicationFactor})`,
     );
   }
-  // An empty list would describe every topic in the cluster.
-  const described = topics.existing.length === 0
-    ? { topics: [] }
-    : await (await kafka.admin()).fetchTopicMetadata({ topics: topics.existing });
-  for (const topic of described.topics) {
-    out(
-      `Kafka topic ${topic.name}: already exists (${topic.partitions.length} partitions), unchanged`,
-    );
+  for (const [topic, partitions] of await kafka.partitionCounts(topics.existing)) {
+    out(`Kafka topic ${topic}: already exists (${partitions} partitions), unchanged`);
   }
 
   const schema = await ensureSchema(cassandra, dataset, options.keyspaceReplication);
@@ -136,3 +140,14 @@ function sameReplication(actual: Record<string, string>, wanted: Replication): b
   }
   return Object.entries(wanted.dataCenters).every(([dc, n]) => Number(actual[dc]) === n);
 }
+
+/** `./reviews init-schema`. */
+export const INIT_SCHEMA = defineCommand<InitSchemaOptions>({
+  name: "init-schema",
+  summary: "create the Kafka topics, keyspace and table (idempotent)",
+  help: INIT_SCHEMA_HELP,
+  parse: parseInitSchemaOptions,
+  run: async (options, { kafka, cassandra, out }) => {
+    await runInitSchema(options, { kafka: await kafka(), cassandra: await cassandra(), out });
+  },
+});

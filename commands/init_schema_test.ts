@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { parseReplication, replicationCql, schemaStatements } from "../lib/schema.ts";
-import { datasetByName, tableColumns } from "../lib/dataset.ts";
+import { mustParse } from "../lib/core/parse.ts";
+import { parseReplication, replicationCql, schemaStatements } from "../lib/cassandra/schema.ts";
+import { datasetByName, tableColumns } from "../lib/pipeline/dataset.ts";
 import { parseInitSchemaOptions } from "./init_schema.ts";
 
 Deno.test("parseInitSchemaOptions() defaults: 3 partitions, replication factor 1, SimpleStrategy 1", () => {
@@ -12,15 +13,15 @@ Deno.test("parseInitSchemaOptions() defaults: 3 partitions, replication factor 1
 
 Deno.test("parseReplication() reads a factor or per-data-center factors", () => {
   assert.equal(
-    replicationCql(parseReplication("3")),
+    replicationCql(mustParse(parseReplication, "3")),
     "{'class': 'SimpleStrategy', 'replication_factor': 3}",
   );
   assert.equal(
-    replicationCql(parseReplication("dc1:3,dc2:2")),
+    replicationCql(mustParse(parseReplication, "dc1:3,dc2:2")),
     "{'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 2}",
   );
-  assert.throws(() => parseReplication("0"), /is not a replication/);
-  assert.throws(() => parseReplication("dc1:0"), /is not a replication/);
+  assert.throws(() => mustParse(parseReplication, "0"), /is not a replication/);
+  assert.throws(() => mustParse(parseReplication, "dc1:0"), /is not a replication/);
 });
 
 Deno.test("schemaStatements() fills in the keyspace and replication of each dataset's CQL", async () => {

@@ -1,7 +1,6 @@
-import type { Message } from "../lib/kafkajs.ts";
+import type { Message } from "../lib/kafka/kafkajs.ts";
 import { userInfo } from "node:os";
-import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import { openCatalog } from "../lib/catalog.ts";
+import { defineCommand } from "../lib/cli/command.ts";
 import {
   CATALOG_FLAGS,
   CATALOG_HELP,
@@ -11,17 +10,87 @@ import {
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
-} from "../lib/common_options.ts";
-import { UsageError } from "../lib/errors.ts";
-import { type Event, eventJson } from "../lib/event.ts";
-import { parseInterval } from "../lib/interval.ts";
-import type { KafkaClient } from "../lib/kafka.ts";
-import type { Logger } from "../lib/log.ts";
-import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/retry.ts";
-import { type Stopper, untilStopped } from "../lib/signals.ts";
+} from "../lib/cli/common_flags.ts";
+import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { parseInterval } from "../lib/core/interval.ts";
+import type { Logger } from "../lib/core/log.ts";
+import { integer, Invalid, type Parser } from "../lib/core/parse.ts";
+import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/core/retry.ts";
+import { type Stopper, untilStopped } from "../lib/core/signals.ts";
+import type { KafkaClient } from "../lib/kafka/client.ts";
+import { openCatalog } from "../lib/pipeline/catalog.ts";
+import { type Event, eventJson } from "../lib/pipeline/event.ts";
 
 /** How often produce says it is still waiting for an acknowledgement. */
 const BROKER_WAIT_NOTICE_MS = 5_000;
+
+/** Events per second, or `max`: the milliseconds between two events (0 for max). */
+const parseRate: Parser<number> = (raw) => {
+  if (raw.trim().toLowerCase() === "max") return 0;
+  const perSecond = Number(raw);
+  if (!Number.isFinite(perSecond) || perSecond <= 0 || perSecond > 1_000_000) {
+    return new Invalid(`takes events per second (e.g. 50) or 'max', got '${raw}'`);
+  }
+  return 1000 / perSecond;
+};
+
+const PRODUCE_FLAGS = {
+  people: option({
+    arg: "N",
+    help: "fake people in the pool, besides --me",
+    default: "10",
+    parse: integer({ min: 0, max: 1_000_000 }),
+  }),
+  me: option({
+    arg: "NAME",
+    help: "a named person always in the pool",
+    env: "REVIEWS_ME",
+    defaultNote: "the OS user",
+    parse: (raw) => raw.trim() === "" ? new Invalid("needs a non-empty name") : raw.trim(),
+  }),
+  interval: option({
+    arg: "DURATION",
+    help: "one event every DURATION (500ms, 5s, 1m)",
+    default: "5s",
+    parse: parseInterval,
+  }),
+  rate: option({
+    arg: "N|max",
+    help: "N events a second instead, or as fast as the broker takes them",
+    parse: parseRate,
+  }),
+  count: option({
+    arg: "N",
+    help: "stop after N events",
+    defaultNote: "no limit",
+    parse: integer({ min: 1 }),
+  }),
+  seed: option({
+    arg: "S",
+    help: "makes people, titles and ratings reproducible",
+    parse: integer({ min: 0 }),
+  }),
+  "batch-size": option({
+    arg: "N",
+    help: "events per batch at high rates, split over the lanes",
+    default: "1500",
+    parse: integer({ min: 1, max: 100_000 }),
+  }),
+  lanes: option({
+    arg: "N",
+    help:
+      "idempotent producers sending in parallel, each the only writer\nof its share of the partitions",
+    default: "3",
+    parse: integer({ min: 1, max: 64 }),
+  }),
+  "progress-every": option({
+    arg: "DURATION",
+    help: "how often the progress line is printed",
+    default: "5s",
+    parse: parseInterval,
+  }),
+};
 
 /** Help of `./reviews produce`. */
 export const PRODUCE_HELP = `Usage: ./reviews produce [flags]
@@ -31,17 +100,7 @@ gzip-compressed batches, keyed by the person so one person's events stay in orde
 partition, acknowledged by all in-sync replicas. The producer is idempotent: a send retried after
 a broker failure is never written twice. Ctrl-C flushes what is pending and exits 0.
 
-Flags:
-  --people N                   fake people in the pool, besides --me [10]
-  --me NAME                    a named person always in the pool [REVIEWS_ME, the OS user]
-  --interval DURATION          one event every DURATION (500ms, 5s, 1m) [5s]
-  --rate N|max                 N events a second instead, or as fast as the broker takes them
-  --count N                    stop after N events [no limit]
-  --seed S                     makes people, titles and ratings reproducible
-  --batch-size N               events per batch at high rates, split over the lanes [1500]
-  --lanes N                    idempotent producers sending in parallel, each the only writer
-                               of its share of the partitions [3]
-  --progress-every DURATION    how often the progress line is printed [5s]
+${flagHelp("Flags", PRODUCE_FLAGS)}
 
 ${CATALOG_HELP}
 
@@ -62,62 +121,30 @@ export interface ProduceOptions extends CommonOptions, CatalogFlags {
 
 /** Turns produce's flags into options; pure. */
 export function parseProduceOptions(args: readonly string[], env: Env): ProduceOptions {
-  const { values } = parseFlags("produce", args, {
-    ...COMMON_FLAGS,
-    ...CATALOG_FLAGS,
-    people: { type: "string" },
-    me: { type: "string" },
-    interval: { type: "string" },
-    rate: { type: "string" },
-    count: { type: "string" },
-    seed: { type: "string" },
-    "batch-size": { type: "string" },
-    lanes: { type: "string" },
-    "progress-every": { type: "string" },
-  });
-  const rate = optionalFlag(values, "rate");
-  if (rate !== undefined && values.interval !== undefined) {
+  const { values, given } = readFlags(
+    "produce",
+    {
+      ...COMMON_FLAGS,
+      ...CATALOG_FLAGS,
+      ...PRODUCE_FLAGS,
+    },
+    args,
+    env,
+  );
+  if (values.rate !== undefined && given.has("interval")) {
     throw new UsageError("Flags --rate and --interval both set the pace; give one of them");
   }
-  let periodMs: number;
-  if (rate === undefined) {
-    periodMs = parseInterval("interval", stringFlag(values, "interval", env, undefined, "5s"));
-  } else if (rate.toLowerCase() === "max") {
-    periodMs = 0;
-  } else {
-    const perSecond = Number(rate);
-    if (!Number.isFinite(perSecond) || perSecond <= 0 || perSecond > 1_000_000) {
-      throw new UsageError(`Flag --rate takes events per second (e.g. 50) or 'max', got '${rate}'`);
-    }
-    periodMs = 1000 / perSecond;
-  }
-  const count = optionalFlag(values, "count");
-  const seed = optionalFlag(values, "seed");
-  const me = (optionalFlag(values, "me", env, "REVIEWS_ME") ?? osUser()).trim();
-  if (me === "") throw new UsageError("Flag --me needs a non-empty name");
   return {
-    ...commonOptions(values, env),
-    ...catalogFlags(values, env),
-    people: integerFlag("people", stringFlag(values, "people", env, undefined, "10"), {
-      min: 0,
-      max: 1_000_000,
-    }),
-    me,
-    periodMs,
-    count: count === undefined ? undefined : integerFlag("count", count, { min: 1 }),
-    seed: seed === undefined ? undefined : integerFlag("seed", seed, { min: 0 }),
-    batchSize: integerFlag("batch-size", stringFlag(values, "batch-size", env, undefined, "1500"), {
-      min: 1,
-      max: 100_000,
-    }),
-    lanes: integerFlag("lanes", stringFlag(values, "lanes", env, undefined, "3"), {
-      min: 1,
-      max: 64,
-    }),
-    progressEveryMs: parseInterval(
-      "progress-every",
-      stringFlag(values, "progress-every", env, undefined, "5s"),
-    ),
+    ...commonOptions(values),
+    ...catalogFlags(values),
+    people: values.people,
+    me: values.me ?? osUser(),
+    periodMs: values.rate ?? values.interval,
+    count: values.count,
+    seed: values.seed,
+    batchSize: values["batch-size"],
+    lanes: values.lanes,
+    progressEveryMs: values["progress-every"],
   };
 }
 
@@ -169,7 +196,7 @@ export async function runProduce(
   const lastTime = new Map<string, number>();
 
   // Loaded here, like Faker: the Kafka client is for the run, not for help or flag errors.
-  const { Lanes, PipelinedSender } = await import("../lib/lanes.ts");
+  const { Lanes, PipelinedSender } = await import("../lib/kafka/lanes.ts");
   const lanes = await Lanes.open(deps.kafka, dataset.topic, options.lanes);
   const stopper = deps.stop ?? untilStopped();
   const progress = new Progress(logger, options.count, options.progressEveryMs);
@@ -308,3 +335,14 @@ class Progress {
     Deno.stderr.writeSync(new TextEncoder().encode(line));
   }
 }
+
+/** `./reviews produce`. */
+export const PRODUCE = defineCommand<ProduceOptions>({
+  name: "produce",
+  summary: "send fake reviews or listens to Kafka",
+  help: PRODUCE_HELP,
+  parse: parseProduceOptions,
+  run: async (options, { kafka, logger, out }) => {
+    await runProduce(options, { kafka: await kafka(), logger, out });
+  },
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../lib/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { parseProduceOptions } from "./produce.ts";
 
 Deno.test("parseProduceOptions() defaults: 10 people, one event every 5 s, no limit", () => {

@@ -1,17 +1,41 @@
-import { describeCassandraError } from "../lib/retry.ts";
-import { type Env, integerFlag, optionalFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import type { CassandraClient } from "../lib/cassandra.ts";
-import { CONSISTENCY_LEVELS, consistencyFlag, type ConsistencyName } from "../lib/consistency.ts";
+import { describeCassandraError } from "../lib/core/retry.ts";
+import { defineCommand } from "../lib/cli/command.ts";
+import { type Env, flagHelp, option, readFlags, toggle } from "../lib/cli/flags.ts";
+import { integer } from "../lib/core/parse.ts";
+import type { CqlReader } from "../lib/cassandra/client.ts";
+import {
+  CONSISTENCY_LEVELS,
+  type ConsistencyName,
+  parseConsistency,
+} from "../lib/cassandra/consistency.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
-} from "../lib/common_options.ts";
-import { HOUR_COLUMN, numericColumns, tableColumns, TIME_FIELD } from "../lib/dataset.ts";
-import { ReviewsError, UsageError } from "../lib/errors.ts";
-import { parseHour } from "../lib/hour_bucket.ts";
-import { formatTable, type Plain, plain } from "../lib/table.ts";
+} from "../lib/cli/common_flags.ts";
+import { HOUR_COLUMN, numericColumns, tableColumns, TIME_FIELD } from "../lib/pipeline/dataset.ts";
+import { ReviewsError, UsageError } from "../lib/core/errors.ts";
+import { parseHour } from "../lib/pipeline/hour_bucket.ts";
+import { formatTable, type Plain, plain } from "../lib/cli/table.ts";
+
+const QUERY_FLAGS = {
+  person: option({ arg: "NAME", help: "the person", parse: (raw) => raw.trim() }),
+  hour: option({ arg: "HOUR", help: "the hour", parse: parseHour }),
+  limit: option({
+    arg: "N",
+    help: "rows for sample",
+    default: "50",
+    parse: integer({ min: 1, max: 100_000 }),
+  }),
+  json: toggle({ help: "JSON instead of an aligned table" }),
+  consistency: option({
+    arg: "LEVEL",
+    help: "read consistency",
+    default: "local_quorum",
+    parse: parseConsistency,
+  }),
+};
 
 /** Help of `./reviews query`. */
 export const QUERY_HELP = `Usage: ./reviews query REPORT [arguments] [flags]
@@ -22,19 +46,14 @@ Reports:
   avg COLUMN --person NAME --hour HOUR    average of a numeric column for that person and hour
                                           (movies: rating, duration, seasons, release_year;
                                           songs: danceability, tempo, energy, duration_ms, ...)
-  sample [--limit N]                      a sample of stored rows [50]
+  sample [--limit N]                      a sample of stored rows [${QUERY_FLAGS.limit.default}]
   cql "STATEMENT"                         runs raw CQL (with --keyspace as the session's
                                           keyspace) and prints the result
 
 HOUR is 'YYYY-MM-DD HH:00' in UTC, or an ISO-8601 time with an offset
 ('2024-03-01T16:20:00+02:00' is the hour '2024-03-01 14:00'). Names are bound as parameters.
 
-Flags:
-  --person NAME                the person
-  --hour HOUR                  the hour
-  --limit N                    rows for sample [50]
-  --json                       JSON instead of an aligned table
-  --consistency LEVEL          read consistency [local_quorum]
+${flagHelp("Flags", QUERY_FLAGS)}
 
 ${COMMON_HELP}`;
 
@@ -56,29 +75,28 @@ const REPORTS = ["titles", "avg", "sample", "cql"];
 
 /** Turns query's arguments into options; pure. */
 export function parseQueryOptions(args: readonly string[], env: Env): QueryOptions {
-  const { values, positionals } = parseFlags("query", args, {
-    ...COMMON_FLAGS,
-    person: { type: "string" },
-    hour: { type: "string" },
-    limit: { type: "string" },
-    json: { type: "boolean" },
-    consistency: { type: "string" },
-  }, 2);
-  const common = commonOptions(values, env);
+  const { values, positionals } = readFlags(
+    "query",
+    { ...COMMON_FLAGS, ...QUERY_FLAGS },
+    args,
+    env,
+    2,
+  );
+  const common = commonOptions(values);
   const [kind, argument] = positionals;
   const hint = "Run './reviews query --help' for the reports.";
   if (kind === undefined) {
     throw new UsageError(`Missing report: one of ${REPORTS.join(", ")}`, hint);
   }
   const person = () => {
-    const value = optionalFlag(values, "person")?.trim();
+    const value = values.person;
     if (!value) throw new UsageError(`Report '${kind}' needs --person NAME`, hint);
     return value;
   };
   const hour = () => {
-    const value = optionalFlag(values, "hour");
+    const value = values.hour;
     if (value === undefined) throw new UsageError(`Report '${kind}' needs --hour HOUR`, hint);
-    return parseHour(value);
+    return value;
   };
   const noArgument = () => {
     if (argument !== undefined) {
@@ -109,10 +127,7 @@ export function parseQueryOptions(args: readonly string[], env: Env): QueryOptio
       noArgument();
       report = {
         kind,
-        limit: integerFlag("limit", stringFlag(values, "limit", env, undefined, "50"), {
-          min: 1,
-          max: 100_000,
-        }),
+        limit: values.limit,
       };
       break;
     case "cql":
@@ -127,14 +142,14 @@ export function parseQueryOptions(args: readonly string[], env: Env): QueryOptio
   return {
     ...common,
     report,
-    json: values.json === true,
-    consistency: consistencyFlag(stringFlag(values, "consistency", env, undefined, "local_quorum")),
+    json: values.json,
+    consistency: values.consistency,
   };
 }
 
 /** What query needs from the outside world. */
 export interface QueryDeps {
-  cassandra: CassandraClient;
+  cassandra: CqlReader;
   out: (text: string) => void;
 }
 
@@ -145,6 +160,17 @@ export interface QueryResult {
   /** Summary values (the average, its count) for `avg`. */
   summary?: Record<string, Plain>;
 }
+
+/** `./reviews query`. */
+export const QUERY = defineCommand<QueryOptions>({
+  name: "query",
+  summary: "a person's titles or averages in an hour, samples, raw CQL",
+  help: QUERY_HELP,
+  parse: parseQueryOptions,
+  run: async (options, { cassandra, out }) => {
+    await runQuery(options, { cassandra: await cassandra(), out });
+  },
+});
 
 /** Runs the report and prints it as a table or as JSON. */
 export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<QueryResult> {
@@ -198,13 +224,7 @@ export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<
     case "cql": {
       let rs;
       try {
-        // The dataset's keyspace is the session's, as after USE in cqlsh; a keyspace that does
-        // not exist yet leaves the session without one (CREATE KEYSPACE still works).
-        await deps.cassandra.driver.execute(`USE ${dataset.keyspace}`).catch(() => {});
-        rs = await deps.cassandra.driver.execute(report.statement, [], {
-          prepare: false,
-          ...queryOptions,
-        });
+        rs = await deps.cassandra.executeTyped(report.statement, dataset.keyspace, queryOptions);
       } catch (error) {
         throw new ReviewsError(`CQL failed: ${describeCassandraError(error)}`, undefined, {
           cause: error,

@@ -1,7 +1,13 @@
-import { byteSizeFlag, type Env, integerFlag, parseFlags, stringFlag } from "../lib/args.ts";
-import type { CassandraClient } from "../lib/cassandra.ts";
-import { CONSISTENCY_LEVELS, consistencyFlag, type ConsistencyName } from "../lib/consistency.ts";
-import { openCatalog } from "../lib/catalog.ts";
+import { defineCommand } from "../lib/cli/command.ts";
+import { type Env, flagHelp, option, readFlags, toggle } from "../lib/cli/flags.ts";
+import { byteSize, integer, nonEmpty } from "../lib/core/parse.ts";
+import type { CqlSession } from "../lib/cassandra/client.ts";
+import {
+  CONSISTENCY_LEVELS,
+  type ConsistencyName,
+  parseConsistency,
+} from "../lib/cassandra/consistency.ts";
+import { openCatalog } from "../lib/pipeline/catalog.ts";
 import {
   CATALOG_FLAGS,
   CATALOG_HELP,
@@ -11,21 +17,91 @@ import {
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
-} from "../lib/common_options.ts";
-import { deadLetterTopic, PARTITION_KEY_COLUMNS } from "../lib/dataset.ts";
-import { settledWithin } from "../lib/errors.ts";
-import { formatInterval, parseInterval } from "../lib/interval.ts";
-import type { KafkaClient } from "../lib/kafka.ts";
-import type { Logger } from "../lib/log.ts";
-import { KAFKA_FAILURES, retrying } from "../lib/retry.ts";
-import { type Stopper, untilStopped } from "../lib/signals.ts";
-import { CassandraSink } from "../lib/sink.ts";
+} from "../lib/cli/common_flags.ts";
+import { deadLetterTopic, PARTITION_KEY_COLUMNS } from "../lib/pipeline/dataset.ts";
+import { settledWithin } from "../lib/core/errors.ts";
+import { formatInterval, parseInterval } from "../lib/core/interval.ts";
+import type { KafkaClient } from "../lib/kafka/client.ts";
+import type { Logger } from "../lib/core/log.ts";
+import { KAFKA_FAILURES, retrying } from "../lib/core/retry.ts";
+import { type Stopper, untilStopped } from "../lib/core/signals.ts";
+import { CassandraSink } from "../lib/stream/cassandra_sink.ts";
 import { transformBatch } from "../lib/stream/batch.ts";
 import { MicroBatchBuffer } from "../lib/stream/buffer.ts";
 import { TransactionalCommitter } from "../lib/stream/committer.ts";
 import { StreamEngine, type StreamTotals } from "../lib/stream/engine.ts";
 import { KafkaSource } from "../lib/stream/kafka_source.ts";
 import { PartitionLedger } from "../lib/stream/ledger.ts";
+
+const STREAM_FLAGS = {
+  interval: option({
+    arg: "DURATION",
+    help: "trigger interval: 500ms, 10s, 2m",
+    default: "30s",
+    parse: parseInterval,
+  }),
+  "available-now": toggle({
+    help: "process what the topic holds at start, then exit 0 once every\n" +
+      "partition is committed up to there (Spark's availableNow trigger)",
+  }),
+  "available-now-timeout": option({
+    arg: "DURATION",
+    help: "give up (exit 1, naming the partitions and their lag) if the\n" +
+      "backlog is not drained by then",
+    default: "10m",
+    parse: parseInterval,
+  }),
+  group: option({
+    arg: "ID",
+    help: "consumer group; a new group starts at the earliest offset",
+    defaultNote: "reviews-<dataset>",
+    parse: nonEmpty,
+  }),
+  "max-batch": option({
+    arg: "N",
+    help: "events per batch at most (Spark's maxOffsetsPerTrigger)",
+    default: "10000",
+    parse: integer({ min: 1, max: 10_000_000 }),
+  }),
+  "session-timeout": option({
+    arg: "DURATION",
+    help: "how long the group waits for a silent member (Kafka's\n" +
+      "session.timeout.ms) before giving its partitions away",
+    default: "30s",
+    parse: parseInterval,
+  }),
+  "buffer-bytes": option({
+    arg: "SIZE",
+    help: "bytes of messages held for the next batch at most; fetching\npauses while full",
+    default: "32MiB",
+    parse: byteSize({ min: 1_024 }),
+  }),
+  "batch-bytes": option({
+    arg: "SIZE",
+    help: "estimated bytes per Cassandra UNLOGGED batch, one partition key\n" +
+      "each (Cassandra warns above 5KiB by default)",
+    default: "5KiB",
+    parse: byteSize({ min: 256, max: 16 * 1_048_576 }),
+  }),
+  "batch-rows": option({
+    arg: "N",
+    help: "rows per Cassandra batch at most",
+    default: "100",
+    parse: integer({ min: 1, max: 65_535 }),
+  }),
+  concurrency: option({
+    arg: "N",
+    help: "Cassandra requests in flight",
+    default: "64",
+    parse: integer({ min: 1, max: 1024 }),
+  }),
+  consistency: option({
+    arg: "LEVEL",
+    help: `write consistency: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}`,
+    default: "local_quorum",
+    parse: parseConsistency,
+  }),
+};
 
 /** Help of `./reviews stream`. */
 export const STREAM_HELP = `Usage: ./reviews stream [flags]
@@ -39,26 +115,7 @@ duplicates neither. A message that fails validation, or that Cassandra rejects, 
 dead-letter topic (<topic>.dlq) with the reason in its headers; read it with isolation level
 read_committed. Ctrl-C finishes the batch in hand, commits, and exits 0.
 
-Flags:
-  --interval DURATION          trigger interval: 500ms, 10s, 2m [30s]
-  --available-now              process what the topic holds at start, then exit 0 once every
-                               partition is committed up to there (Spark's availableNow trigger)
-  --available-now-timeout DURATION
-                               give up (exit 1, naming the partitions and their lag) if the
-                               backlog is not drained by then [10m]
-  --group ID                   consumer group [reviews-<dataset>]; a new group starts at the
-                               earliest offset
-  --max-batch N                events per batch at most (Spark's maxOffsetsPerTrigger) [10000]
-  --session-timeout DURATION   how long the group waits for a silent member (Kafka's
-                               session.timeout.ms) before giving its partitions away [30s]
-  --buffer-bytes SIZE          bytes of messages held for the next batch at most; fetching
-                               pauses while full [32MiB]
-  --batch-bytes SIZE           estimated bytes per Cassandra UNLOGGED batch, one partition key
-                               each (Cassandra warns above 5KiB by default) [5KiB]
-  --batch-rows N               rows per Cassandra batch at most [100]
-  --concurrency N              Cassandra requests in flight [64]
-  --consistency LEVEL          write consistency: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}
-                               [local_quorum]
+${flagHelp("Flags", STREAM_FLAGS)}
 
 ${CATALOG_HELP}
 
@@ -81,60 +138,31 @@ export interface StreamOptions extends CommonOptions, CatalogFlags {
 
 /** Turns stream's flags into options; pure. */
 export function parseStreamOptions(args: readonly string[], env: Env): StreamOptions {
-  const { values } = parseFlags("stream", args, {
-    ...COMMON_FLAGS,
-    ...CATALOG_FLAGS,
-    interval: { type: "string" },
-    "available-now": { type: "boolean" },
-    group: { type: "string" },
-    "max-batch": { type: "string" },
-    concurrency: { type: "string" },
-    consistency: { type: "string" },
-    "session-timeout": { type: "string" },
-    "available-now-timeout": { type: "string" },
-    "buffer-bytes": { type: "string" },
-    "batch-bytes": { type: "string" },
-    "batch-rows": { type: "string" },
-  });
-  const common = commonOptions(values, env);
+  const { values } = readFlags(
+    "stream",
+    {
+      ...COMMON_FLAGS,
+      ...CATALOG_FLAGS,
+      ...STREAM_FLAGS,
+    },
+    args,
+    env,
+  );
+  const common = commonOptions(values);
   return {
     ...common,
-    ...catalogFlags(values, env),
-    intervalMs: parseInterval("interval", stringFlag(values, "interval", env, undefined, "30s")),
-    availableNow: values["available-now"] === true,
-    group: stringFlag(values, "group", env, undefined, common.dataset.defaultGroup),
-    maxBatch: integerFlag("max-batch", stringFlag(values, "max-batch", env, undefined, "10000"), {
-      min: 1,
-      max: 10_000_000,
-    }),
-    concurrency: integerFlag(
-      "concurrency",
-      stringFlag(values, "concurrency", env, undefined, "64"),
-      { min: 1, max: 1024 },
-    ),
-    consistency: consistencyFlag(stringFlag(values, "consistency", env, undefined, "local_quorum")),
-    sessionTimeoutMs: parseInterval(
-      "session-timeout",
-      stringFlag(values, "session-timeout", env, undefined, "30s"),
-    ),
-    availableNowTimeoutMs: parseInterval(
-      "available-now-timeout",
-      stringFlag(values, "available-now-timeout", env, undefined, "10m"),
-    ),
-    bufferBytes: byteSizeFlag(
-      "buffer-bytes",
-      stringFlag(values, "buffer-bytes", env, undefined, "32MiB"),
-      { min: 1_024 },
-    ),
-    batchBytes: byteSizeFlag(
-      "batch-bytes",
-      stringFlag(values, "batch-bytes", env, undefined, "5KiB"),
-      { min: 256, max: 16 * 1_048_576 },
-    ),
-    batchRows: integerFlag("batch-rows", stringFlag(values, "batch-rows", env, undefined, "100"), {
-      min: 1,
-      max: 65_535,
-    }),
+    ...catalogFlags(values),
+    intervalMs: values.interval,
+    availableNow: values["available-now"],
+    group: values.group ?? common.dataset.defaultGroup,
+    maxBatch: values["max-batch"],
+    concurrency: values.concurrency,
+    consistency: values.consistency,
+    sessionTimeoutMs: values["session-timeout"],
+    availableNowTimeoutMs: values["available-now-timeout"],
+    bufferBytes: values["buffer-bytes"],
+    batchBytes: values["batch-bytes"],
+    batchRows: values["batch-rows"],
   };
 }
 
@@ -144,7 +172,7 @@ const CLOSE_WAIT_MS = 3_000;
 /** What stream needs from the outside world. */
 export interface StreamDeps {
   kafka: KafkaClient;
-  cassandra: CassandraClient;
+  cassandra: CqlSession;
   logger: Logger;
   out: (line: string) => void;
   /** Stops the run (tests); SIGINT and SIGTERM stop it too. */
@@ -175,13 +203,13 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     { what: "reading the topic's offsets", kind: KAFKA_FAILURES, logger, stopper },
     async () =>
       [
-        await (await kafka.admin()).fetchTopicOffsets(topic),
+        await kafka.offsets(topic),
         await kafka.maxMessageBytes(dlqTopic),
       ] as const,
   );
   const ledger = new PartitionLedger(
-    new Map(watermarks.map((mark) => [mark.partition, Number(mark.low)])),
-    new Map(watermarks.map((mark) => [mark.partition, Number(mark.high)])),
+    new Map(watermarks.map((mark) => [mark.partition, mark.low])),
+    new Map(watermarks.map((mark) => [mark.partition, mark.high])),
   );
   const buffer = new MicroBatchBuffer(options.maxBatch, options.bufferBytes);
   const committer = new TransactionalCommitter(kafka, {
@@ -265,3 +293,14 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   );
   return totals;
 }
+
+/** `./reviews stream`. */
+export const STREAM = defineCommand<StreamOptions>({
+  name: "stream",
+  summary: "consume, validate, enrich and write micro-batches to Cassandra",
+  help: STREAM_HELP,
+  parse: parseStreamOptions,
+  run: async (options, { kafka, cassandra, logger, out }) => {
+    await runStream(options, { kafka: await kafka(), cassandra: await cassandra(), logger, out });
+  },
+});

@@ -5,13 +5,13 @@
  * named person's busiest hour. Each step is printed as the command a user would type.
  */
 import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
 import { userInfo } from "node:os";
-import { CassandraClient } from "../lib/cassandra.ts";
-import { connectionOptions } from "../lib/connection.ts";
-import { datasetByName } from "../lib/dataset.ts";
-import type { Logger } from "../lib/log.ts";
+import { CassandraClient } from "../lib/cassandra/client.ts";
+import { readConnection } from "../lib/cli/connection_flags.ts";
+import { datasetByName } from "../lib/pipeline/dataset.ts";
+import type { Logger } from "../lib/core/log.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const { values } = parseArgs({
   args: Deno.args,
   options: { dataset: { type: "string" }, me: { type: "string" }, count: { type: "string" } },
@@ -22,7 +22,7 @@ const count = values.count ?? "1000";
 const quiet: Logger = { info() {}, warn() {}, debug() {} };
 
 async function step(title: string, command: string, args: string[], shown?: string): Promise<void> {
-  shown ??= [command.replace(`${ROOT}/`, "./"), ...args.map(quote)].join(" ");
+  shown ??= [command.replace(`${PROJECT_ROOT}/`, "./"), ...args.map(quote)].join(" ");
   console.log(`\n== ${title}\n$ ${shown}`);
   const status = await new Deno.Command(command, { args, stdin: "null" }).spawn().status;
   if (!status.success) {
@@ -36,7 +36,7 @@ function quote(arg: string): string {
 }
 
 const started = performance.now();
-const cli = `${ROOT}/reviews`;
+const cli = `${PROJECT_ROOT}/reviews`;
 const ds = ["--dataset", dataset.name];
 await step("Local Kafka and Cassandra", Deno.execPath(), [
   "run",
@@ -46,7 +46,7 @@ await step("Local Kafka and Cassandra", Deno.execPath(), [
   "--allow-env",
   "--allow-net",
   "--allow-sys",
-  `${ROOT}/services/local.ts`,
+  `${PROJECT_ROOT}/services/local.ts`,
   "up",
 ], "deno task up");
 const afterUp = performance.now();
@@ -71,7 +71,7 @@ await step("Stream everything in the topic, then stop", cli, [
 await step("50 stored rows", cli, ["query", "sample", ...ds, "--limit", "50"]);
 
 // The named person's busiest hour: their partitions are (person, hour).
-const cassandra = new CassandraClient(connectionOptions({}, Deno.env.toObject()).cassandra, quiet);
+const cassandra = new CassandraClient(readConnection([], Deno.env.toObject()).cassandra, quiet);
 let busiest: { hour: string; rows: number } | undefined;
 try {
   const partitions = await cassandra.execute(

@@ -5,6 +5,8 @@
  * write elsewhere (the test that checks reproducibility does that).
  */
 import { faker } from "@faker-js/faker/locale/en";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
 
 /** Seed of every generated catalog; changing it changes the shipped files. */
 export const SEED = 20240301;
@@ -228,7 +230,7 @@ export function generateSongs(): string {
 }
 
 if (import.meta.main) {
-  const folder = Deno.args[0] ?? new URL("../data", import.meta.url).pathname;
+  const folder = Deno.args[0] ?? join(PROJECT_ROOT, "data");
   await Deno.mkdir(folder, { recursive: true });
   await Deno.writeTextFile(`${folder}/movies.csv`, generateMovies());
   await Deno.writeTextFile(`${folder}/songs.csv`, generateSongs());

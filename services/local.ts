@@ -5,14 +5,15 @@
  * Maven Central (resolved once into a cache folder), tracked by pid files under `.services/`.
  */
 import { parseArgs } from "node:util";
-import { CassandraClient } from "../lib/cassandra.ts";
-import type { CassandraConfig, KafkaConfig } from "../lib/connection.ts";
-import { messageOf } from "../lib/errors.ts";
-import { KafkaClient } from "../lib/kafka.ts";
-import { type Logger, StderrLogger } from "../lib/log.ts";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
+import { CassandraClient } from "../lib/cassandra/client.ts";
+import type { CassandraConfig } from "../lib/cassandra/config.ts";
+import type { KafkaConfig } from "../lib/kafka/config.ts";
+import { messageOf } from "../lib/core/errors.ts";
+import { KafkaClient } from "../lib/kafka/client.ts";
+import { type Logger, StderrLogger } from "../lib/core/log.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const STATE = `${ROOT}/.services`;
+const STATE = `${PROJECT_ROOT}/.services`;
 const CACHE = Deno.env.get("REVIEWS_CACHE_DIR") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`}/reviews`;
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
@@ -51,21 +52,21 @@ export const DEFAULT_KAFKA_VERSION = "3.9.2";
 function kafkaService(version: string): Service {
   const major = Number(version.split(".")[0]);
   const logging = major >= 4
-    ? `-Dlog4j2.configurationFile=${ROOT}/services/kafka/log4j2.properties`
-    : `-Dlog4j.configuration=file:${ROOT}/services/kafka/log4j.properties`;
+    ? `-Dlog4j2.configurationFile=${PROJECT_ROOT}/services/kafka/log4j2.properties`
+    : `-Dlog4j.configuration=file:${PROJECT_ROOT}/services/kafka/log4j.properties`;
   return {
     name: "kafka",
     title: "Kafka",
     version,
     // Kafka 4 logs through log4j2 (3.x through log4j 1, here reload4j): another pom and config.
-    pom: `${ROOT}/services/kafka/${major >= 4 ? "pom-4.xml" : "pom.xml"}`,
+    pom: `${PROJECT_ROOT}/services/kafka/${major >= 4 ? "pom-4.xml" : "pom.xml"}`,
     pomProperties: { "kafka.version": version },
     port: 9092,
     startLimitS: 120,
     async prepare(lib, state) {
       await checkFormattedBy(state, version);
       await render(
-        `${ROOT}/services/kafka/server.properties.template`,
+        `${PROJECT_ROOT}/services/kafka/server.properties.template`,
         `${state}/server.properties`,
         {
           STATE: state,
@@ -138,16 +139,16 @@ const CASSANDRA: Service = {
   name: "cassandra",
   title: "Cassandra",
   version: "5.0.9",
-  pom: `${ROOT}/services/cassandra/pom.xml`,
+  pom: `${PROJECT_ROOT}/services/cassandra/pom.xml`,
   port: 9042,
   startLimitS: 300,
   async prepare(lib, state) {
     await render(
-      `${ROOT}/services/cassandra/cassandra.yaml.template`,
+      `${PROJECT_ROOT}/services/cassandra/cassandra.yaml.template`,
       `${state}/cassandra.yaml`,
       { STATE: state },
     );
-    const jvmOptions = (await Deno.readTextFile(`${ROOT}/services/cassandra/jvm17.options`))
+    const jvmOptions = (await Deno.readTextFile(`${PROJECT_ROOT}/services/cassandra/jvm17.options`))
       .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
     return [
       "-Xms1g",
@@ -159,7 +160,7 @@ const CASSANDRA: Service = {
       `-Dcassandra.config=file://${state}/cassandra.yaml`,
       `-Dcassandra.storagedir=${state}`,
       `-Dcassandra.logdir=${state}/logs`,
-      `-Dlogback.configurationFile=${ROOT}/services/cassandra/logback.xml`,
+      `-Dlogback.configurationFile=${PROJECT_ROOT}/services/cassandra/logback.xml`,
       // One local node: no gossip to settle. The system keyspace skips fsync, which only a
       // throwaway development node can afford.
       "-Dcassandra.skip_wait_for_gossip_to_settle=0",
@@ -260,7 +261,15 @@ async function up(services: Service[]): Promise<number> {
       Deno.env.set("KAFKA_VERSION", kafka.version);
     }
     const names = services.map((service) => service.name);
-    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "up", "-d", "--wait", ...names]);
+    await run("docker", [
+      "compose",
+      "-f",
+      `${PROJECT_ROOT}/compose.yaml`,
+      "up",
+      "-d",
+      "--wait",
+      ...names,
+    ]);
     await Promise.all(services.map((service) => waitReady(service, undefined)));
   } else {
     await requireTools();
@@ -438,7 +447,7 @@ async function down(wipe: boolean, services: Service[], total: number): Promise<
     await run("docker", [
       "compose",
       "-f",
-      `${ROOT}/compose.yaml`,
+      `${PROJECT_ROOT}/compose.yaml`,
       "rm",
       "-s",
       "-f",
@@ -446,7 +455,13 @@ async function down(wipe: boolean, services: Service[], total: number): Promise<
       ...names,
     ]);
   } else if (mode === "docker") {
-    await run("docker", ["compose", "-f", `${ROOT}/compose.yaml`, "down", ...(wipe ? ["-v"] : [])]);
+    await run("docker", [
+      "compose",
+      "-f",
+      `${PROJECT_ROOT}/compose.yaml`,
+      "down",
+      ...(wipe ? ["-v"] : []),
+    ]);
   } else {
     await Promise.all(services.map(async (service) => {
       const pidFile = `${STATE}/${service.name}/pid`;

@@ -1,6 +1,6 @@
 /** The CLI as a user meets it: help, usage errors, unreachable services, a missing Deno. */
 import assert from "node:assert/strict";
-import { CLI, runCli } from "./helpers.ts";
+import { CLI, runCli } from "./support/helpers.ts";
 
 const noStackTrace = (stderr: string) => assert.doesNotMatch(stderr, /^\s+at .*:\d+:\d+/m, stderr);
 

@@ -4,8 +4,9 @@
  * until the write succeeds, and two members of one group share the partitions.
  */
 import assert from "node:assert/strict";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
 import { gzipSync } from "node:zlib";
-import { datasetByName } from "../lib/dataset.ts";
+import { datasetByName } from "../lib/pipeline/dataset.ts";
 import {
   assertAllCommitted,
   cassandraForTests,
@@ -16,12 +17,11 @@ import {
   drain,
   endOffsets,
   readTopic,
-  ROOT,
   runCliOk,
   sendRaw,
   tableRows,
   uniqueName,
-} from "./helpers.ts";
+} from "./support/helpers.ts";
 
 for (const name of ["movies", "songs"]) {
   const dataset = datasetByName(name);
@@ -258,7 +258,7 @@ Deno.test("two stream processes in one group split the partitions and together s
 /** Stops or starts one local service the way a user would (`deno task down kafka`). */
 async function service(action: "up" | "down", name: "kafka" | "cassandra"): Promise<void> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/services/local.ts`, action, name],
+    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, name],
     stdout: "piped",
     stderr: "piped",
   }).output();

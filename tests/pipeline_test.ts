@@ -3,9 +3,10 @@
  * must equal what the test computes itself from the events it reads back from the topic.
  */
 import assert from "node:assert/strict";
-import { loadCatalog } from "../lib/catalog.ts";
-import { datasetByName, numericColumns } from "../lib/dataset.ts";
-import { dataPath } from "../lib/resources.ts";
+import { loadCatalog } from "../lib/pipeline/catalog.ts";
+import { datasetByName, numericColumns } from "../lib/pipeline/dataset.ts";
+import { dataPath } from "../lib/core/resources.ts";
+import { sharedDataset } from "./support/datasets.ts";
 import {
   assertAllCommitted,
   cleanUp,
@@ -16,7 +17,7 @@ import {
   runCliOk,
   tableRows,
   uniqueName,
-} from "./helpers.ts";
+} from "./support/helpers.ts";
 
 const ME = "Ada Lovelace";
 const EVENTS = 400;
@@ -225,7 +226,7 @@ Deno.test("produce stops on SIGINT: flushes, prints the total and exits 0, and e
   }
 });
 
-const SPOTIFY_2023 = new URL("../../shared/datasets/spotify-2023.csv", import.meta.url).pathname;
+const SPOTIFY_2023 = sharedDataset("spotify-2023.csv");
 const haveSpotify2023 = await Deno.stat(SPOTIFY_2023).then(() => true, () => false);
 
 Deno.test({

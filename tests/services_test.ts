@@ -1,9 +1,10 @@
 /** The real local services answer the clients the project uses, under Deno. */
 import assert from "node:assert/strict";
-import { CompressionTypes } from "../lib/kafkajs.ts";
-import { KafkaClient } from "../lib/kafka.ts";
-import type { Logger } from "../lib/log.ts";
-import { cassandraForTests, cleanUp, ROOT, testConnections, uniqueName } from "./helpers.ts";
+import { PROJECT_ROOT } from "../lib/core/resources.ts";
+import { CompressionTypes } from "../lib/kafka/kafkajs.ts";
+import { KafkaClient } from "../lib/kafka/client.ts";
+import type { Logger } from "../lib/core/log.ts";
+import { cassandraForTests, cleanUp, testConnections, uniqueName } from "./support/helpers.ts";
 
 const quiet: Logger = { info() {}, warn() {}, debug() {} };
 
@@ -48,7 +49,7 @@ Deno.test("kafkajs creates a topic, produces gzip and consumes it back in a cons
     assert.deepEqual(received, values);
 
     // On the jar-run broker the log segment is on disk: its record batch says gzip (codec 1).
-    const segment = `${ROOT}/.services/kafka/data/${topic}-0/00000000000000000000.log`;
+    const segment = `${PROJECT_ROOT}/.services/kafka/data/${topic}-0/00000000000000000000.log`;
     const bytes = await Deno.readFile(segment).catch(() => undefined);
     if (bytes !== undefined) {
       // Batch header: baseOffset 8, length 4, leader epoch 4, magic 1, crc 4, then attributes.

@@ -1,6 +1,6 @@
 /** Both datasets on the same services: running one never touches the other's data. */
 import assert from "node:assert/strict";
-import { DATASETS, deadLetterTopic } from "../lib/dataset.ts";
+import { DATASETS, deadLetterTopic } from "../lib/pipeline/dataset.ts";
 import {
   cassandraForTests,
   cleanUp,
@@ -10,7 +10,7 @@ import {
   endOffsets,
   runCliOk,
   uniqueName,
-} from "./helpers.ts";
+} from "./support/helpers.ts";
 
 Deno.test("the datasets' default topics, groups, keyspaces and tables are all distinct", () => {
   const [movies, songs] = [DATASETS.movies, DATASETS.songs];

@@ -5,7 +5,7 @@
  * partitions.
  */
 import assert from "node:assert/strict";
-import type { KafkaMessage } from "../lib/kafkajs.ts";
+import type { KafkaMessage } from "../lib/kafka/kafkajs.ts";
 import {
   assertAllCommitted,
   cleanUp,
@@ -19,7 +19,7 @@ import {
   sendRaw,
   tableRows,
   uniqueName,
-} from "./helpers.ts";
+} from "./support/helpers.ts";
 
 /** Kafka's default max.message.bytes, which the test topics keep. */
 const MAX_MESSAGE_BYTES = 1_048_588;

@@ -2,9 +2,9 @@
  * The transform of one micro-batch, with no I/O: messages in; rows to write, dead letters, the
  * next offset per partition and counts out.
  */
-import type { Catalog } from "../catalog.ts";
-import type { Dataset } from "../dataset.ts";
-import { decodeEvent, enrich } from "../event.ts";
+import type { Catalog } from "../pipeline/catalog.ts";
+import type { Dataset } from "../pipeline/dataset.ts";
+import { decodeEvent, enrich } from "../pipeline/event.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type DeadLetter, deadLetter, type DeadLetterSource } from "./dead_letters.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { datasetByName } from "../dataset.ts";
+import { datasetByName } from "../pipeline/dataset.ts";
 import { transformBatch } from "./batch.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
 

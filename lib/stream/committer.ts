@@ -5,9 +5,9 @@
  * crashed or stalled owner is aborted, a late commit of it is refused) and only then reads where
  * the partition stands: no dead letter is ever committed twice.
  */
-import type { Message, Producer } from "../kafkajs.ts";
-import type { KafkaClient } from "../kafka.ts";
-import { causes, PermanentFailure } from "../retry.ts";
+import type { Message, Producer } from "../kafka/kafkajs.ts";
+import type { KafkaClient } from "../kafka/client.ts";
+import { causes, PermanentFailure } from "../core/retry.ts";
 import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters.ts";
 
 /** Commits a partition's batch; the engine only sees this. */

@@ -4,11 +4,11 @@
  * its dead letters. `--available-now` ends only when every partition of the topic is committed
  * up to its end offset at start, by this member or another.
  */
-import { formatInterval } from "../interval.ts";
-import { ReviewsError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../retry.ts";
-import type { Stopper } from "../signals.ts";
+import { formatInterval } from "../core/interval.ts";
+import { ReviewsError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../core/retry.ts";
+import type { Stopper } from "../core/signals.ts";
 import { addDeadLetter, type BatchOutput } from "./batch.ts";
 import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";

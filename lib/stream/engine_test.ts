@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { datasetByName } from "../dataset.ts";
-import { MemoryLogger } from "../log.ts";
-import { manualStopper } from "../signals.ts";
+import { datasetByName } from "../pipeline/dataset.ts";
+import { MemoryLogger } from "../core/log.ts";
+import { manualStopper } from "../core/signals.ts";
 import { transformBatch } from "./batch.ts";
 import { MicroBatchBuffer } from "./buffer.ts";
 import { StreamEngine } from "./engine.ts";

@@ -3,8 +3,8 @@
  * offsets and dead letters in maps, and a row store that keeps rows by primary key. They follow
  * the same contracts as the Kafka and Cassandra adapters, including their failure modes.
  */
-import { type Catalog, parseCatalog } from "../catalog.ts";
-import { datasetByName } from "../dataset.ts";
+import { type Catalog, parseCatalog } from "../pipeline/catalog.ts";
+import { datasetByName } from "../pipeline/dataset.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import type { DeadLetter } from "./dead_letters.ts";

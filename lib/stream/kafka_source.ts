@@ -3,11 +3,11 @@
  * keeps the ledger's assignment and end offsets current, and pauses fetching while the buffer
  * is full. It never commits: the committer does, after Cassandra has the rows.
  */
-import type { Consumer } from "../kafkajs.ts";
-import { messageOf } from "../errors.ts";
-import type { KafkaClient } from "../kafka.ts";
-import type { Logger } from "../log.ts";
-import type { Stopper } from "../signals.ts";
+import type { Consumer } from "../kafka/kafkajs.ts";
+import { messageOf } from "../core/errors.ts";
+import type { KafkaClient } from "../kafka/client.ts";
+import type { Logger } from "../core/log.ts";
+import type { Stopper } from "../core/signals.ts";
 import type { MicroBatchBuffer } from "./buffer.ts";
 import type { AssignmentChange, PartitionLedger } from "./ledger.ts";
 

@@ -3,8 +3,8 @@
  * key go together in UNLOGGED batches (one partition per batch, so a batch is one mutation on one
  * replica set), bounded in rows and bytes, with a bounded number of requests in flight.
  */
-import { messageOf } from "../errors.ts";
-import { CASSANDRA_FAILURES, PermanentFailure } from "../retry.ts";
+import { messageOf } from "../core/errors.ts";
+import { CASSANDRA_FAILURES, PermanentFailure } from "../core/retry.ts";
 import type { PendingRow } from "./batch.ts";
 
 /** Where rows go: one call writes rows of one partition atomically enough (UNLOGGED batch). */

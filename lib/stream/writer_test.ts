@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PermanentFailure } from "../retry.ts";
+import { PermanentFailure } from "../core/retry.ts";
 import type { PendingRow } from "./batch.ts";
 import { MemoryStore, sourceMessage } from "./fakes.ts";
 import { groupRows, rowBytes, utf8Length, WriteJob } from "./writer.ts";

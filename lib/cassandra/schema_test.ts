@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DATASETS, HOUR_COLUMN, tableColumns, TIME_FIELD } from "./dataset.ts";
+import { DATASETS, HOUR_COLUMN, tableColumns, TIME_FIELD } from "../pipeline/dataset.ts";
 import { schemaStatements } from "./schema.ts";
 
 /** The columns (name and CQL type, in order) and the primary key of a CREATE TABLE statement. */

@@ -3,7 +3,7 @@
  * the native protocol. Kept apart from lib/cassandra.ts so that parsing flags and printing help
  * load no driver (a test checks the codes against the driver's own table).
  */
-import { UsageError } from "./errors.ts";
+import { Invalid, type Parser } from "../core/parse.ts";
 
 /** Consistency levels by name, as protocol codes. */
 export const CONSISTENCY_LEVELS = {
@@ -20,14 +20,14 @@ export const CONSISTENCY_LEVELS = {
 /** A consistency level name, as accepted by `--consistency`. */
 export type ConsistencyName = keyof typeof CONSISTENCY_LEVELS;
 
-/** Reads `--consistency` (default LOCAL_QUORUM), or a usage error listing the levels. */
-export function consistencyFlag(raw: string): ConsistencyName {
-  const name = raw.toLowerCase();
+/** Reads a consistency level name, case-insensitive. */
+export const parseConsistency: Parser<ConsistencyName> = (raw) => {
+  const name = raw.trim().toLowerCase();
   if (!Object.hasOwn(CONSISTENCY_LEVELS, name)) {
-    throw new UsageError(
-      `Flag --consistency: unknown level '${raw}'`,
+    return new Invalid(
+      `unknown level '${raw}'`,
       `Valid levels: ${Object.keys(CONSISTENCY_LEVELS).join(", ")}.`,
     );
   }
   return name as ConsistencyName;
-}
+};

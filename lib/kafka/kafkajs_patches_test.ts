@@ -64,22 +64,3 @@ Deno.test("messages are grouped by the partitioner's choice, each group in send 
     {},
   );
 });
-
-Deno.test("only lib/kafkajs.ts imports kafkajs, so the patches load before it", async () => {
-  const root = new URL("../", import.meta.url).pathname;
-  const offenders: string[] = [];
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(dir)) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory && !entry.name.startsWith(".")) await walk(path);
-      else if (entry.name.endsWith(".ts") && !path.endsWith("/lib/kafkajs.ts")) {
-        const text = await Deno.readTextFile(path);
-        if (/(from |import\()\s*"(npm:)?kafkajs(@[^"/]*)?"/.test(text)) offenders.push(path);
-      }
-    }
-  };
-  for (const dir of ["lib", "commands", "tests", "bench", "scripts", "services"]) {
-    await walk(`${root}${dir}`);
-  }
-  assert.deepEqual(offenders, []);
-});

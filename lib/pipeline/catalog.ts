@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import type { AttributeType, CatalogMapping, ColumnMapping, Dataset } from "./dataset.ts";
-import { InputError, messageOf } from "./errors.ts";
-import { dataPath } from "./resources.ts";
+import { InputError, messageOf } from "../core/errors.ts";
+import { dataPath } from "../core/resources.ts";
 
 /** A stored attribute value; `null` means the catalog has none (the column is left unset). */
 export type Value = string | number | null;

@@ -1,17 +1,16 @@
 /** Shared pieces of the integration tests: unique names, the CLI as a process, service clients. */
-import type { KafkaMessage } from "../lib/kafkajs.ts";
-import { CassandraClient } from "../lib/cassandra.ts";
+import type { KafkaMessage } from "../../lib/kafka/kafkajs.ts";
+import { CassandraClient } from "../../lib/cassandra/client.ts";
 // Installs the filter for kafkajs' harmless negative-timeout warning in the test clients too.
-import "../lib/kafka.ts";
-import { connectionOptions } from "../lib/connection.ts";
-import { datasetByName, deadLetterTopic } from "../lib/dataset.ts";
-import { decodeEvent } from "../lib/event.ts";
-import type { Logger } from "../lib/log.ts";
+import "../../lib/kafka/client.ts";
+import { readConnection } from "../../lib/cli/connection_flags.ts";
+import { datasetByName, deadLetterTopic } from "../../lib/pipeline/dataset.ts";
+import { decodeEvent } from "../../lib/pipeline/event.ts";
+import type { Logger } from "../../lib/core/log.ts";
+import { PROJECT_ROOT } from "../../lib/core/resources.ts";
 
-/** The repository root. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** The CLI as users run it from a checkout. */
-export const CLI = `${ROOT}/reviews`;
+export const CLI = `${PROJECT_ROOT}/reviews`;
 
 const quiet: Logger = { info() {}, warn() {}, debug() {} };
 
@@ -139,7 +138,7 @@ export class CliProcess {
 
 /** Clients for checking what the CLI wrote, against the same services as the CLI. */
 export function testConnections() {
-  return connectionOptions({}, Deno.env.toObject());
+  return readConnection([], Deno.env.toObject());
 }
 
 /** A connected Cassandra client for checks. */
@@ -155,7 +154,7 @@ export async function readTopic(
   /** After `expected` arrived, keep reading this long, so extra messages (repeats) show. */
   settleMs = 0,
 ): Promise<KafkaMessage[]> {
-  const { Kafka, logLevel } = await import("../lib/kafkajs.ts");
+  const { Kafka, logLevel } = await import("../../lib/kafka/kafkajs.ts");
   const kafka = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
   const messages: KafkaMessage[] = [];
@@ -247,7 +246,7 @@ export async function endOffsets(topic: string): Promise<Map<number, number>> {
 }
 
 async function kafkaAdmin() {
-  const { Kafka, logLevel } = await import("../lib/kafkajs.ts");
+  const { Kafka, logLevel } = await import("../../lib/kafka/kafkajs.ts");
   const admin = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING })
     .admin();
   await admin.connect();
@@ -260,7 +259,9 @@ export async function sendRaw(
   messages: { key?: string; value: Uint8Array | string | null }[],
   compression: "gzip" | "none" = "gzip",
 ) {
-  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import("../lib/kafkajs.ts");
+  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import(
+    "../../lib/kafka/kafkajs.ts"
+  );
   const producer = new Kafka({
     brokers: testConnections().kafka.brokers,
     logLevel: logLevel.NOTHING,

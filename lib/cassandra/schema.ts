@@ -1,13 +1,14 @@
-import type { CassandraClient } from "./cassandra.ts";
+import type { CassandraClient, CqlSchemaSession } from "./client.ts";
 import {
   type AttributeType,
   type Dataset,
   HOUR_COLUMN,
   tableColumns,
   TIME_FIELD,
-} from "./dataset.ts";
-import { ReviewsError, UsageError } from "./errors.ts";
-import { cqlPath } from "./resources.ts";
+} from "../pipeline/dataset.ts";
+import { ReviewsError } from "../core/errors.ts";
+import { Invalid, type Parser } from "../core/parse.ts";
+import { cqlPath } from "../core/resources.ts";
 
 /** Keyspace replication: SimpleStrategy with one factor, or per-data-center factors. */
 export type Replication =
@@ -15,7 +16,7 @@ export type Replication =
   | { strategy: "NetworkTopologyStrategy"; dataCenters: Record<string, number> };
 
 /** Reads `--keyspace-replication`: `3` (SimpleStrategy) or `dc1:3,dc2:2` (NetworkTopologyStrategy). */
-export function parseReplication(text: string): Replication {
+export const parseReplication: Parser<Replication> = (text) => {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed) && Number(trimmed) >= 1) {
     return { strategy: "SimpleStrategy", factor: Number(trimmed) };
@@ -24,8 +25,8 @@ export function parseReplication(text: string): Replication {
   for (const part of trimmed.split(",")) {
     const match = part.trim().match(/^([A-Za-z0-9_.-]+):(\d+)$/);
     if (match === null || Number(match[2]) < 1) {
-      throw new UsageError(
-        `Flag --keyspace-replication: '${text}' is not a replication`,
+      return new Invalid(
+        `'${text}' is not a replication`,
         "Give a factor for SimpleStrategy (e.g. 1) or per-data-center factors for " +
           "NetworkTopologyStrategy (e.g. datacenter1:3,datacenter2:2).",
       );
@@ -33,7 +34,7 @@ export function parseReplication(text: string): Replication {
     dataCenters[match[1]] = Number(match[2]);
   }
   return { strategy: "NetworkTopologyStrategy", dataCenters };
-}
+};
 
 /** The replication map as CQL. */
 export function replicationCql(replication: Replication): string {
@@ -64,7 +65,7 @@ export async function schemaStatements(
 
 /** Whether `keyspace.table` exists. */
 export async function tableExists(
-  cassandra: CassandraClient,
+  cassandra: Pick<CassandraClient, "execute">,
   keyspace: string,
   table: string,
 ): Promise<boolean> {
@@ -93,7 +94,7 @@ const CQL_TYPES: Record<AttributeType, string> = {
 
 /** Creates the keyspace and table when missing, waits for schema agreement, checks the columns. */
 export async function ensureSchema(
-  cassandra: CassandraClient,
+  cassandra: CqlSchemaSession,
   dataset: Dataset,
   replication: Replication,
 ): Promise<SchemaReport> {
@@ -120,7 +121,10 @@ export async function ensureSchema(
 }
 
 /** Fails when the table in Cassandra lacks a column the dataset writes or has it with another type. */
-async function checkColumns(cassandra: CassandraClient, dataset: Dataset): Promise<void> {
+async function checkColumns(
+  cassandra: Pick<CassandraClient, "execute">,
+  dataset: Dataset,
+): Promise<void> {
   const result = await cassandra.execute(
     "SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?",
     [dataset.keyspace, dataset.table],

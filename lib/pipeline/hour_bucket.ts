@@ -1,4 +1,4 @@
-import { UsageError } from "./errors.ts";
+import { Invalid, type Parser } from "../core/parse.ts";
 
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
@@ -68,21 +68,21 @@ export function parseTimestamp(text: string): Date | undefined {
  * Reads an hour as users type it: `YYYY-MM-DD HH:00` (UTC), or an ISO-8601 timestamp with an
  * offset, which is converted to UTC and truncated to its hour. Returns the bucket text.
  */
-export function parseHour(text: string): string {
+export const parseHour: Parser<string> = (text) => {
   const trimmed = text.trim();
   const bare = trimmed.match(/^(\d{4}-\d{2}-\d{2})[T ](\d{2})(?::00(?::00(?:\.0+)?)?)?$/);
   const time = bare === null
     ? parseTimestamp(trimmed)
     : parseTimestamp(`${bare[1]}T${bare[2]}:00:00Z`);
   if (time === undefined) {
-    throw new UsageError(
-      `Flag --hour: '${text}' is not an hour`,
+    return new Invalid(
+      `'${text}' is not an hour`,
       "Write it as 'YYYY-MM-DD HH:00' (UTC), e.g. '2024-03-01 14:00', or as an ISO-8601 " +
         "time with an offset, e.g. '2024-03-01T16:00:00+02:00'.",
     );
   }
   return hourBucket(time);
-}
+};
 
 function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();

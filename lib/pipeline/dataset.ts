@@ -3,7 +3,7 @@
  * (event fields, catalog layout, topic, keyspace, table, numeric columns) lives here as data, so
  * produce, stream and query run one code path for both.
  */
-import { UsageError } from "./errors.ts";
+import { Invalid, type Parser } from "../core/parse.ts";
 
 /** Column types the pipeline stores; each maps to one CQL type. */
 export type AttributeType = "text" | "int" | "bigint" | "double";
@@ -178,15 +178,15 @@ export const DATASETS: Readonly<Record<string, Dataset>> = { movies: MOVIES, son
 /** The names `--dataset` accepts. */
 export const DATASET_NAMES: readonly string[] = Object.keys(DATASETS);
 
-/** Looks up a dataset by name, or a usage error listing the valid names. */
+/** Reads a dataset name (`--dataset`), case-insensitive. */
+export const parseDataset: Parser<Dataset> = (raw) =>
+  DATASETS[raw.trim().toLowerCase()] ??
+    new Invalid(`Unknown dataset '${raw}'`, `Valid datasets: ${DATASET_NAMES.join(", ")}.`);
+
+/** Looks up a dataset the code names (tests, scripts); throws on a name that is not one. */
 export function datasetByName(name: string): Dataset {
-  const dataset = DATASETS[name.toLowerCase()];
-  if (dataset === undefined) {
-    throw new UsageError(
-      `Unknown dataset '${name}'`,
-      `Valid datasets: ${DATASET_NAMES.join(", ")} (flag --dataset or REVIEWS_DATASET).`,
-    );
-  }
+  const dataset = parseDataset(name);
+  if (dataset instanceof Invalid) throw new Error(`${dataset.reason}. ${dataset.hint}`);
   return dataset;
 }
 
@@ -218,19 +218,24 @@ export function numericColumns(dataset: Dataset): string[] {
   ];
 }
 
+/** Reads a Kafka topic name: letters, digits, `.`, `_`, `-`; 240 at most. */
+export const parseTopicName: Parser<string> = (raw) =>
+  /^[A-Za-z0-9._-]{1,240}$/.test(raw) ? raw : new Invalid(`'${raw}' is not a valid topic name`);
+
+/** Reads a Cassandra keyspace name: a letter, then letters, digits, `_`; 48 at most. */
+export const parseKeyspaceName: Parser<string> = (raw) =>
+  /^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(raw)
+    ? raw
+    : new Invalid(`'${raw}' is not a valid keyspace name (letters, digits, _; 48 at most)`);
+
 /** A dataset with its topic or keyspace replaced (tests and side-by-side runs). */
 export function withOverrides(
   dataset: Dataset,
   overrides: { topic?: string; keyspace?: string },
 ): Dataset {
-  const { topic, keyspace } = overrides;
-  if (keyspace !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,47}$/.test(keyspace)) {
-    throw new UsageError(
-      `Flag --keyspace: '${keyspace}' is not a valid keyspace name (letters, digits, _; 48 at most)`,
-    );
-  }
-  if (topic !== undefined && !/^[A-Za-z0-9._-]{1,240}$/.test(topic)) {
-    throw new UsageError(`Flag --topic: '${topic}' is not a valid topic name`);
-  }
-  return { ...dataset, topic: topic ?? dataset.topic, keyspace: keyspace ?? dataset.keyspace };
+  return {
+    ...dataset,
+    topic: overrides.topic ?? dataset.topic,
+    keyspace: overrides.keyspace ?? dataset.keyspace,
+  };
 }

@@ -1,9 +1,9 @@
-import type { CassandraClient } from "./cassandra.ts";
-import { CONSISTENCY_LEVELS, type ConsistencyName } from "./consistency.ts";
-import { type Dataset, tableColumns } from "./dataset.ts";
-import { ReviewsError } from "./errors.ts";
-import { tableExists } from "./schema.ts";
-import type { RowStore } from "./stream/writer.ts";
+import type { CqlSession } from "../cassandra/client.ts";
+import { CONSISTENCY_LEVELS, type ConsistencyName } from "../cassandra/consistency.ts";
+import { type Dataset, tableColumns } from "../pipeline/dataset.ts";
+import { ReviewsError } from "../core/errors.ts";
+import { tableExists } from "../cassandra/schema.ts";
+import type { RowStore } from "./writer.ts";
 
 /** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT (the RowStore of the stream). */
 export class CassandraSink implements RowStore {
@@ -11,7 +11,7 @@ export class CassandraSink implements RowStore {
   readonly #options: { prepare: true; isIdempotent: true; consistency: number };
 
   constructor(
-    readonly client: CassandraClient,
+    readonly client: CqlSession,
     readonly dataset: Dataset,
     consistency: ConsistencyName,
   ) {
@@ -40,9 +40,9 @@ export class CassandraSink implements RowStore {
     // `null` attributes are sent as unset, so they write no tombstone.
     const params = rows.map((row) => row.map((value) => value === null ? undefined : value));
     if (params.length === 1) {
-      await this.client.driver.execute(this.#insert, params[0], this.#options);
+      await this.client.execute(this.#insert, params[0], this.#options);
     } else {
-      await this.client.driver.batch(
+      await this.client.batch(
         params.map((values) => ({ query: this.#insert, params: values })),
         { ...this.#options, logged: false },
       );

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { connectionOptions } from "./connection.ts";
+import { readConnection } from "./connection_flags.ts";
 
-Deno.test("connectionOptions() defaults to loopback and the data center of a local node", () => {
-  const options = connectionOptions({}, {});
+Deno.test("readConnection() defaults to loopback and the data center of a local node", () => {
+  const options = readConnection([], {});
   assert.deepEqual(options.kafka.brokers, ["127.0.0.1:9092"]);
   assert.deepEqual(options.cassandra.contactPoints, ["127.0.0.1:9042"]);
   assert.equal(options.cassandra.localDataCenter, "datacenter1");
@@ -10,34 +10,34 @@ Deno.test("connectionOptions() defaults to loopback and the data center of a loc
   assert.equal(options.cassandra.credentials, undefined);
 });
 
-Deno.test("connectionOptions() adds default ports and keeps IPv6 brackets", () => {
-  const options = connectionOptions({
-    brokers: "a, b:19092,[::1]:9093",
-    "contact-points": "c,[::1]",
-  }, {});
+Deno.test("readConnection() adds default ports and keeps IPv6 brackets", () => {
+  const options = readConnection(
+    ["--brokers", "a, b:19092,[::1]:9093", "--contact-points", "c,[::1]"],
+    {},
+  );
   assert.deepEqual(options.kafka.brokers, ["a:9092", "b:19092", "[::1]:9093"]);
   assert.deepEqual(options.cassandra.contactPoints, ["c:9042", "[::1]:9042"]);
 });
 
-Deno.test("connectionOptions() refuses half-given credentials and bad host lists", () => {
-  assert.throws(() => connectionOptions({}, { KAFKA_USERNAME: "u" }), /Kafka SASL needs both/);
+Deno.test("readConnection() refuses half-given credentials and bad host lists", () => {
+  assert.throws(() => readConnection([], { KAFKA_USERNAME: "u" }), /Kafka SASL needs both/);
   assert.throws(
-    () => connectionOptions({}, { CASSANDRA_PASSWORD: "p" }),
+    () => readConnection([], { CASSANDRA_PASSWORD: "p" }),
     /Cassandra authentication needs both/,
   );
-  assert.throws(() => connectionOptions({ brokers: "," }, {}), /--brokers needs at least one host/);
+  assert.throws(() => readConnection(["--brokers", ","], {}), /--brokers needs at least one host/);
   assert.throws(
-    () => connectionOptions({ brokers: "a:99999" }, {}),
+    () => readConnection(["--brokers", "a:99999"], {}),
     /'a:99999' is not host or host:port/,
   );
   assert.throws(
-    () => connectionOptions({}, { KAFKA_SASL_MECHANISM: "kerberos" }),
+    () => readConnection([], { KAFKA_SASL_MECHANISM: "kerberos" }),
     /--kafka-sasl-mechanism takes one of/,
   );
 });
 
-Deno.test("connectionOptions() reads credentials and TLS from the environment", () => {
-  const options = connectionOptions({}, {
+Deno.test("readConnection() reads credentials and TLS from the environment", () => {
+  const options = readConnection([], {
     CASSANDRA_USERNAME: "cass",
     CASSANDRA_PASSWORD: "secret",
     CASSANDRA_TLS: "1",

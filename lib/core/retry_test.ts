@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import cassandra from "cassandra-driver";
-import kafkajs from "./kafkajs.ts";
+import kafkajs from "../kafka/kafkajs.ts";
 import { MemoryLogger } from "./log.ts";
 import {
   backoffDelay,

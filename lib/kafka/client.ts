@@ -13,9 +13,15 @@ import {
   type SASLOptions,
 } from "./kafkajs.ts";
 import process from "node:process";
-import type { KafkaConfig } from "./connection.ts";
-import { ConnectionError, messageOf, ReviewsError, settledWithin, withTimeout } from "./errors.ts";
-import type { Logger } from "./log.ts";
+import type { KafkaConfig } from "./config.ts";
+import {
+  ConnectionError,
+  messageOf,
+  ReviewsError,
+  settledWithin,
+  withTimeout,
+} from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
 // the runtime clamps it to 1 ms and warns on stderr. The warning says nothing to our users.
@@ -116,6 +122,23 @@ export class KafkaClient {
         `Run './reviews init-schema --dataset ${dataset}' first (with the same --topic, if any).`,
       );
     }
+  }
+
+  /** How many partitions each topic has (topics that exist; an empty list asks for none). */
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    if (topics.length === 0) return new Map();
+    const metadata = await (await this.admin()).fetchTopicMetadata({ topics: [...topics] });
+    return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+  }
+
+  /** Each partition's earliest and next offsets. */
+  async offsets(topic: string): Promise<{ partition: number; low: number; high: number }[]> {
+    const offsets = await (await this.admin()).fetchTopicOffsets(topic);
+    return offsets.map((entry) => ({
+      partition: entry.partition,
+      low: Number(entry.low),
+      high: Number(entry.high),
+    }));
   }
 
   /** A topic's max.message.bytes: the largest record batch the broker accepts for it. */

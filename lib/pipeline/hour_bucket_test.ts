@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "./errors.ts";
+import { Invalid, mustParse } from "../core/parse.ts";
 import { hourBucket, isoTime, parseHour, parseTimestamp } from "./hour_bucket.ts";
 
 Deno.test("hourBucket() uses the UTC hour across midnight, month ends and leap days", async (t) => {
@@ -55,13 +55,13 @@ Deno.test("parseHour() takes the bucket form or an ISO time with an offset", asy
     ["2024-03-01T14:59:59.999Z", "2024-03-01 14:00"],
   ];
   for (const [text, bucket] of cases) {
-    await t.step(text, () => assert.equal(parseHour(text), bucket));
+    await t.step(text, () => assert.equal(mustParse(parseHour, text), bucket));
   }
   await t.step("an hour with minutes but no offset is refused", () => {
-    assert.throws(() => parseHour("2024-03-01 14:30"), UsageError);
+    assert.ok(parseHour("2024-03-01 14:30") instanceof Invalid);
   });
   await t.step("the error names the flag and the input", () => {
-    assert.throws(() => parseHour("tuesday"), /--hour: 'tuesday' is not an hour/);
+    assert.throws(() => mustParse(parseHour, "tuesday"), /'tuesday' is not an hour/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { UsageError } from "./errors.ts";
+import { Invalid, type Parser } from "./parse.ts";
 
 const UNITS: Record<string, number> = {
   ms: 1,
@@ -18,22 +18,22 @@ const UNITS: Record<string, number> = {
 };
 
 /**
- * Parses a duration flag into milliseconds: `500ms`, `10s`, `2m`, `1h`, `1.5s`, or the words a
+ * Reads a duration in milliseconds: `500ms`, `10s`, `2m`, `1h`, `1.5s`, or the words a
  * Spark trigger takes (`30 seconds`, `1 minute`). A bare number is refused: its unit would be a
  * guess.
  */
-export function parseInterval(flag: string, text: string): number {
+export const parseInterval: Parser<number> = (text) => {
   const match = text.trim().toLowerCase().match(/^(\d+(?:\.\d+)?)\s*([a-z]+)$/);
   const unit = match === null ? undefined : UNITS[match[2]];
   const millis = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
   if (!Number.isFinite(millis) || millis < 1 || millis > 24 * 3_600_000) {
-    throw new UsageError(
-      `Flag --${flag}: '${text}' is not a duration`,
+    return new Invalid(
+      `'${text}' is not a duration`,
       "Use a number with a unit, from 1ms to 24h: 500ms, 10s, 2m, 1h (or '30 seconds').",
     );
   }
   return Math.round(millis);
-}
+};
 
 /** Formats milliseconds the way the flags take them: `500ms`, `30s`, `2m`, `1.5s`. */
 export function formatInterval(millis: number): string {

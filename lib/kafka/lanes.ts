@@ -7,7 +7,7 @@
  * duplicate detection hold exactly as with a single producer.
  */
 import { CompressionTypes, type Message, Partitioners, type Producer } from "./kafkajs.ts";
-import type { KafkaClient } from "./kafka.ts";
+import type { KafkaClient } from "./client.ts";
 
 /** Producers that each own a share of one topic's partitions. */
 export class Lanes {
@@ -30,8 +30,7 @@ export class Lanes {
 
   /** Opens `lanes` idempotent producers (at most one per partition) for `topic`. */
   static async open(kafka: KafkaClient, topic: string, lanes: number): Promise<Lanes> {
-    const metadata = await (await kafka.admin()).fetchTopicMetadata({ topics: [topic] });
-    const partitions = metadata.topics[0].partitions.length;
+    const partitions = (await kafka.partitionCounts([topic])).get(topic) ?? 1;
     const producers: Producer[] = [];
     for (let i = 0; i < Math.max(1, Math.min(lanes, partitions)); i++) {
       producers.push(

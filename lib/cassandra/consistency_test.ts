@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import cassandra from "cassandra-driver";
-import { CONSISTENCY_LEVELS, consistencyFlag } from "./consistency.ts";
+import { CONSISTENCY_LEVELS, parseConsistency } from "./consistency.ts";
+import { mustParse } from "../core/parse.ts";
 
 Deno.test("the consistency codes are the driver's", () => {
   const driver = cassandra.types.consistencies;
@@ -17,6 +18,6 @@ Deno.test("the consistency codes are the driver's", () => {
 });
 
 Deno.test("--consistency takes a level in any case and names the valid ones otherwise", () => {
-  assert.equal(consistencyFlag("LOCAL_QUORUM"), "local_quorum");
-  assert.throws(() => consistencyFlag("most"), /unknown level 'most'/);
+  assert.equal(mustParse(parseConsistency, "LOCAL_QUORUM"), "local_quorum");
+  assert.throws(() => mustParse(parseConsistency, "most"), /unknown level 'most'/);
 });
