@@ -12,7 +12,9 @@ import { deadLetterTopic } from "../lib/pipeline/dataset.ts";
 import type { KafkaClient } from "../lib/kafka/client.ts";
 import {
   ensureSchema,
+  formatTtl,
   parseReplication,
+  parseTtl,
   type Replication,
   replicationCql,
 } from "../lib/cassandra/schema.ts";
@@ -37,6 +39,13 @@ const INIT_SCHEMA_FLAGS = {
     default: "1",
     parse: parseReplication,
   }),
+  ttl: option({
+    arg: "DURATION",
+    help: "default_time_to_live of a new table: rows expire that long after\n" +
+      "they are written (90d, 12h, 3600s); 0 keeps them forever",
+    defaultNote: "0",
+    parse: parseTtl,
+  }),
 };
 
 /** Help of `./reviews init-schema`. */
@@ -55,6 +64,8 @@ export interface InitSchemaOptions extends CommonOptions {
   partitions: number;
   replicationFactor: number;
   keyspaceReplication: Replication;
+  /** Seconds; undefined when --ttl was not given (a new table keeps rows forever). */
+  ttlSeconds?: number;
 }
 
 /** Turns init-schema's flags into options; pure. */
@@ -65,6 +76,7 @@ export function parseInitSchemaOptions(args: readonly string[], env: Env): InitS
     partitions: values.partitions,
     replicationFactor: values["replication-factor"],
     keyspaceReplication: values["keyspace-replication"],
+    ttlSeconds: values.ttl,
   };
 }
 
@@ -102,7 +114,12 @@ export async function runInitSchema(
     out(`Kafka topic ${topic}: already exists (${partitions} partitions), unchanged`);
   }
 
-  const schema = await ensureSchema(cassandra, dataset, options.keyspaceReplication);
+  const schema = await ensureSchema(
+    cassandra,
+    dataset,
+    options.keyspaceReplication,
+    options.ttlSeconds,
+  );
   const replication = Object.entries(schema.replication)
     .map(([key, value]) => `${key}=${value.replace("org.apache.cassandra.locator.", "")}`)
     .join(", ");
@@ -120,11 +137,23 @@ export async function runInitSchema(
         `init-schema never alters an existing keyspace (use ALTER KEYSPACE)`,
     );
   }
+  const table = `${dataset.keyspace}.${dataset.table}`;
+  const ttl = `default_time_to_live ${formatTtl(schema.ttlSeconds)}`;
   out(
     schema.table === "created"
-      ? `Cassandra table ${dataset.keyspace}.${dataset.table}: created`
-      : `Cassandra table ${dataset.keyspace}.${dataset.table}: already exists, unchanged`,
+      ? `Cassandra table ${table}: created (${ttl})`
+      : `Cassandra table ${table}: already exists (${ttl}), unchanged`,
   );
+  if (
+    schema.table === "exists" && options.ttlSeconds !== undefined &&
+    options.ttlSeconds !== schema.ttlSeconds
+  ) {
+    out(
+      `  note: --ttl asked for ${formatTtl(options.ttlSeconds)}; init-schema never alters an ` +
+        `existing table. To change it (new writes only; rows written before keep their TTL): ` +
+        `ALTER TABLE ${table} WITH default_time_to_live = ${options.ttlSeconds};`,
+    );
+  }
   out(schema.agreed ? "Schema agreed on every node." : "warning: schema agreement not reached yet");
   const changed = topics.created.length > 0 || schema.keyspace === "created" ||
     schema.table === "created";

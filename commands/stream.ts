@@ -1,6 +1,7 @@
 import { defineCommand } from "../lib/cli/command.ts";
 import { type Env, flagHelp, option, readFlags, toggle } from "../lib/cli/flags.ts";
-import { byteSize, integer, nonEmpty } from "../lib/core/parse.ts";
+import { byteSize, choice, integer, nonEmpty } from "../lib/core/parse.ts";
+import { progressJson, progressLine } from "../lib/stream/progress.ts";
 import type { CqlSession } from "../lib/cassandra/client.ts";
 import {
   CONSISTENCY_LEVELS,
@@ -101,6 +102,13 @@ const STREAM_FLAGS = {
     default: "local_quorum",
     parse: parseConsistency,
   }),
+  progress: option({
+    arg: "FORMAT",
+    help: "text: a line per batch on stderr; json: one JSON object per batch on\n" +
+      "stdout, shaped like Spark's StreamingQueryProgress",
+    default: "text",
+    parse: choice(["text", "json"] as const),
+  }),
 };
 
 /** Help of `./reviews stream`. */
@@ -134,6 +142,7 @@ export interface StreamOptions extends CommonOptions, CatalogFlags {
   bufferBytes: number;
   batchBytes: number;
   batchRows: number;
+  progress: "text" | "json";
 }
 
 /** Turns stream's flags into options; pure. */
@@ -163,6 +172,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     bufferBytes: values["buffer-bytes"],
     batchBytes: values["batch-bytes"],
     batchRows: values["batch-rows"],
+    progress: values.progress,
   };
 }
 
@@ -248,6 +258,9 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     transform: (messages) => transformBatch(messages, dataset, catalog, deadLetterSource),
     logger,
     stopper,
+    onBatch: options.progress === "json"
+      ? (report) => deps.out(JSON.stringify(progressJson(report, topic)))
+      : (report) => logger.info(progressLine(report)),
     sourceFailure: () => source.failure ?? claimFailure,
     pauseSource: () => source.pause(),
   });
@@ -286,11 +299,12 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     }
     await settledWithin(committer.close(), CLOSE_WAIT_MS);
   }
-  deps.out(
-    `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +
-      `${totals.written} rows written, ${totals.deadLettered} dead-lettered, ` +
-      `${totals.unmatched} unmatched`,
-  );
+  const summary = `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +
+    `${totals.written} rows written, ${totals.deadLettered} dead-lettered, ` +
+    `${totals.unmatched} unmatched`;
+  // With --progress json, stdout holds only the JSON lines.
+  if (options.progress === "json") logger.info(summary);
+  else deps.out(summary);
   return totals;
 }
 

@@ -49,11 +49,13 @@ export function replicationCql(replication: Replication): string {
 export async function schemaStatements(
   dataset: Dataset,
   replication: Replication,
+  ttlSeconds = 0,
 ): Promise<string[]> {
   const text = await Deno.readTextFile(cqlPath(dataset.schemaFile));
   const filled = text
     .replaceAll("${keyspace}", dataset.keyspace)
-    .replaceAll("${replication}", replicationCql(replication));
+    .replaceAll("${replication}", replicationCql(replication))
+    .replaceAll("${ttl}", String(ttlSeconds));
   return filled
     .split("\n")
     .filter((line) => !line.trim().startsWith("--"))
@@ -82,7 +84,39 @@ export interface SchemaReport {
   /** The replication the keyspace has (when it existed, it may differ from the one asked for). */
   replication: Record<string, string>;
   table: "created" | "exists";
+  /** The table's default_time_to_live in seconds (0: rows never expire). */
+  ttlSeconds: number;
   agreed: boolean;
+}
+
+/** Cassandra's largest TTL: 20 years. */
+const MAX_TTL_SECONDS = 630_720_000;
+
+const TTL_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** Reads a table TTL (`--ttl`) in seconds: `0` or `none` (never expire), `90d`, `12h`, `3600s`. */
+export const parseTtl: Parser<number> = (text) => {
+  const trimmed = text.trim().toLowerCase();
+  if (trimmed === "0" || trimmed === "none") return 0;
+  const match = trimmed.match(/^(\d+)\s*([smhd])$/);
+  const seconds = match === null ? NaN : Number(match[1]) * TTL_UNITS[match[2]];
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
+    return new Invalid(
+      `'${text}' is not a TTL`,
+      "Give a whole number of seconds, minutes, hours or days (3600s, 90d), up to 20 years, " +
+        "or 0 to keep rows forever.",
+    );
+  }
+  return seconds;
+};
+
+/** `90 d`, `12 h`, `3600 s` or `none`: a TTL for messages. */
+export function formatTtl(seconds: number): string {
+  if (seconds === 0) return "none";
+  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["m", 60]] as const) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
 }
 
 const CQL_TYPES: Record<AttributeType, string> = {
@@ -97,6 +131,7 @@ export async function ensureSchema(
   cassandra: CqlSchemaSession,
   dataset: Dataset,
   replication: Replication,
+  ttlSeconds = 0,
 ): Promise<SchemaReport> {
   const keyspaceRow = async () =>
     (await cassandra.execute(
@@ -106,16 +141,21 @@ export async function ensureSchema(
 
   const keyspaceBefore = await keyspaceRow();
   const tableBefore = await tableExists(cassandra, dataset.keyspace, dataset.table);
-  for (const statement of await schemaStatements(dataset, replication)) {
+  for (const statement of await schemaStatements(dataset, replication, ttlSeconds)) {
     await cassandra.execute(statement, [], { prepare: false });
   }
   const agreed = await cassandra.awaitSchemaAgreement();
   await checkColumns(cassandra, dataset);
   const keyspaceAfter = await keyspaceRow();
+  const tableRow = (await cassandra.execute(
+    "SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+    [dataset.keyspace, dataset.table],
+  )).first();
   return {
     keyspace: keyspaceBefore ? "exists" : "created",
     replication: (keyspaceAfter?.get("replication") ?? {}) as Record<string, string>,
     table: tableBefore ? "exists" : "created",
+    ttlSeconds: Number(tableRow?.get("default_time_to_live") ?? 0),
     agreed,
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DATASETS, HOUR_COLUMN, tableColumns, TIME_FIELD } from "../pipeline/dataset.ts";
-import { schemaStatements } from "./schema.ts";
+import { Invalid, mustParse } from "../core/parse.ts";
+import { formatTtl, parseTtl, schemaStatements } from "./schema.ts";
 
 /** The columns (name and CQL type, in order) and the primary key of a CREATE TABLE statement. */
 function parseCreateTable(statement: string) {
@@ -42,3 +43,30 @@ for (const dataset of Object.values(DATASETS)) {
     assert.deepEqual(table.clusteringKey, [TIME_FIELD, dataset.itemField]);
   });
 }
+
+Deno.test("parseTtl() reads seconds to days, 0 or none; formatTtl() writes the largest unit", () => {
+  assert.equal(mustParse(parseTtl, "90d"), 90 * 86_400);
+  assert.equal(mustParse(parseTtl, "12h"), 43_200);
+  assert.equal(mustParse(parseTtl, "3600s"), 3_600);
+  assert.equal(mustParse(parseTtl, "none"), 0);
+  assert.equal(mustParse(parseTtl, "0"), 0);
+  for (const bad of ["90", "1y", "-1d", "7301d", ""]) {
+    assert.ok(parseTtl(bad) instanceof Invalid, bad);
+  }
+  assert.deepEqual([0, 59, 120, 7_200, 86_400 * 90].map(formatTtl), [
+    "none",
+    "59s",
+    "2m",
+    "2h",
+    "90d",
+  ]);
+});
+
+Deno.test("schemaStatements() sets the table's default_time_to_live", async () => {
+  const statements = await schemaStatements(
+    DATASETS.movies,
+    { strategy: "SimpleStrategy", factor: 1 },
+    3_600,
+  );
+  assert.match(statements[1], /AND default_time_to_live = 3600$/);
+});

@@ -14,6 +14,7 @@ import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import { deadLetter, type DeadLetterSource } from "./dead_letters.ts";
 import { describeStandings, type PartitionLedger } from "./ledger.ts";
+import { type BatchReport, latencyOf } from "./progress.ts";
 import { type RowStore, WriteJob, type WriterLimits } from "./writer.ts";
 
 /** How the loop runs. */
@@ -42,7 +43,7 @@ export interface EngineDeps {
   sourceFailure?: () => unknown;
   /** Stops fetching at shutdown, so the last batches can be drained from the buffer. */
   pauseSource?: () => void;
-  /** Called after each committed batch (progress, metrics). */
+  /** Called after each committed batch: the progress line or JSON, metrics. */
   onBatch?: (report: BatchReport) => void;
 }
 
@@ -53,16 +54,6 @@ export interface StreamTotals {
   written: number;
   deadLettered: number;
   unmatched: number;
-}
-
-/** One committed batch. */
-export interface BatchReport extends StreamTotals {
-  id: number;
-  seconds: number;
-  /** Seconds spent in each step (like Spark's durationMs): validating and enriching, writing
-   * to Cassandra, committing the offsets with the dead letters. */
-  phases: { transform: number; write: number; commit: number };
-  lag: number;
 }
 
 /** How often a waiting member re-reads the group's committed offsets and says it waits. */
@@ -79,6 +70,8 @@ export class StreamEngine {
     unmatched: 0,
   };
   #claims = 0;
+  /** When the previous batch ended (or the run started), for the trigger wait. */
+  #lastBatchEnd = performance.now();
 
   constructor(readonly options: EngineOptions, readonly deps: EngineDeps) {}
 
@@ -170,6 +163,7 @@ export class StreamEngine {
     const messages = buffer.take(options.maxBatch, ledger.ready);
     if (messages.length === 0) return false;
     const started = performance.now();
+    const startedAt = new Date();
     const output = deps.transform(messages);
     const transformed = performance.now();
     const events = messages.length;
@@ -186,6 +180,8 @@ export class StreamEngine {
       () => job.run(),
     );
     const written = performance.now();
+    const writtenAt = Date.now();
+    const starts = new Map([...output.next.keys()].map((p) => [p, ledger.position(p)]));
     for (const { row, reason } of job.rejected) {
       addDeadLetter(
         output.deadLetters,
@@ -223,32 +219,38 @@ export class StreamEngine {
 
     const inCommitted = (message: SourceMessage) => committed.has(message.partition);
     const rejected = new Set(job.rejected.map((r) => r.row));
+    const stored = output.rows.filter((row) => inCommitted(row.source) && !rejected.has(row));
+    const latest = new Map(ledger.standings().map((s) => [s.partition, s.latest]));
+    const ended = performance.now();
     const report: BatchReport = {
       id: ++this.totals.batches,
+      startedAt,
       events: messages.filter(inCommitted).length,
-      written: output.rows.filter((row) => inCommitted(row.source) && !rejected.has(row)).length,
+      written: stored.length,
       deadLettered: [...output.deadLetters].filter(([p]) => committed.has(p))
         .reduce((sum, [, letters]) => sum + letters.length, 0),
       unmatched: committed.size === output.next.size ? output.unmatched : 0,
-      batches: 1,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (ended - started) / 1000,
+      waited: Math.max(0, started - this.#lastBatchEnd) / 1000,
       phases: {
         transform: (transformed - started) / 1000,
         write: (written - transformed) / 1000,
-        commit: (performance.now() - written) / 1000,
+        commit: (ended - written) / 1000,
       },
+      partitions: [...committed].sort((a, b) => a - b).map((partition) => ({
+        partition,
+        start: starts.get(partition) ?? 0,
+        end: output.next.get(partition) ?? 0,
+        latest: latest.get(partition) ?? 0,
+      })),
+      latency: latencyOf(stored.map((row) => (writtenAt - row.eventTime) / 1000)),
       lag: ledger.lag(ledger.owned),
     };
+    this.#lastBatchEnd = ended;
     this.totals.events += report.events;
     this.totals.written += report.written;
     this.totals.deadLettered += report.deadLettered;
     this.totals.unmatched += report.unmatched;
-    logger.info(
-      `batch ${report.id}: ${report.events} events, ${report.written} written, ` +
-        `${report.deadLettered} dead-lettered, ${report.unmatched} unmatched, lag ${report.lag}, ` +
-        `${report.seconds.toFixed(2)} s (transform ${report.phases.transform.toFixed(2)}, write ` +
-        `${report.phases.write.toFixed(2)}, commit ${report.phases.commit.toFixed(2)})`,
-    );
     deps.onBatch?.(report);
     return true;
   }
