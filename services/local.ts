@@ -76,10 +76,7 @@ function kafkaService(version: string): Service {
       const idFile = `${state}/cluster-id`;
       let clusterId = await readText(idFile);
       if (!clusterId) {
-        // A KRaft cluster id is 16 random bytes in unpadded base64url.
-        const bytes = crypto.getRandomValues(new Uint8Array(16));
-        clusterId = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-          .replace(/=+$/, "");
+        clusterId = kraftClusterId();
         await Deno.writeTextFile(idFile, clusterId);
       }
       await run("java", [
@@ -563,6 +560,19 @@ async function render(template: string, target: string, vars: Record<string, str
     target,
     text.replace(/\$\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole),
   );
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in unpadded base64url. One starting with `-` would read as
+ * a flag to kafka-storage, so it is drawn again, as Kafka's own Uuid.randomUuid() does.
+ */
+export function kraftClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 async function readText(path: string): Promise<string | undefined> {
