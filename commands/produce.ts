@@ -15,7 +15,7 @@ import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { parseInterval } from "../lib/core/interval.ts";
 import type { Logger } from "../lib/core/log.ts";
-import { integer, Invalid, type Parser } from "../lib/core/parse.ts";
+import { integer, Invalid, nonEmpty, type Parser } from "../lib/core/parse.ts";
 import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/core/retry.ts";
 import { type Stopper, untilStopped } from "../lib/core/signals.ts";
 import type { KafkaClient } from "../lib/kafka/client.ts";
@@ -47,7 +47,7 @@ const PRODUCE_FLAGS = {
     help: "a named person always in the pool",
     env: "REVIEWS_ME",
     defaultNote: "the OS user",
-    parse: (raw) => raw.trim() === "" ? new Invalid("needs a non-empty name") : raw.trim(),
+    parse: nonEmpty("name"),
   }),
   interval: option({
     arg: "DURATION",

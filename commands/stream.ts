@@ -56,7 +56,7 @@ const STREAM_FLAGS = {
     arg: "ID",
     help: "consumer group; a new group starts at the earliest offset",
     defaultNote: "reviews-<dataset>",
-    parse: nonEmpty,
+    parse: nonEmpty(),
   }),
   "max-batch": option({
     arg: "N",

@@ -7,6 +7,7 @@ import {
   TIME_FIELD,
 } from "../pipeline/dataset.ts";
 import { ReviewsError } from "../core/errors.ts";
+import { durationMillis } from "../core/interval.ts";
 import { Invalid, type Parser } from "../core/parse.ts";
 import { cqlPath } from "../core/resources.ts";
 
@@ -92,18 +93,15 @@ export interface SchemaReport {
 /** Cassandra's largest TTL: 20 years. */
 const MAX_TTL_SECONDS = 630_720_000;
 
-const TTL_UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
-
 /** Reads a table TTL (`--ttl`) in seconds: `0` or `none` (never expire), `90d`, `12h`, `3600s`. */
 export const parseTtl: Parser<number> = (text) => {
   const trimmed = text.trim().toLowerCase();
   if (trimmed === "0" || trimmed === "none") return 0;
-  const match = trimmed.match(/^(\d+)\s*([smhd])$/);
-  const seconds = match === null ? NaN : Number(match[1]) * TTL_UNITS[match[2]];
+  const seconds = durationMillis(trimmed) / 1000;
   if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
     return new Invalid(
       `'${text}' is not a TTL`,
-      "Give a whole number of seconds, minutes, hours or days (3600s, 90d), up to 20 years, " +
+      "Give a duration of whole seconds with a unit (3600s, 12h, 90d), up to 20 years, " +
         "or 0 to keep rows forever.",
     );
   }

@@ -30,7 +30,6 @@ export interface Command<O extends CommonOptions> {
 
 /** A command with its options parsed, ready to run. */
 export interface ParsedCommand {
-  name: string;
   options: CommonOptions;
   run(context: CommandContext): Promise<void>;
 }
@@ -52,7 +51,7 @@ export function defineCommand<O extends CommonOptions>(command: Command<O>): Com
     help: command.help,
     parse(args, env) {
       const options = command.parse(args, env);
-      return { name: command.name, options, run: (context) => command.run(options, context) };
+      return { options, run: (context) => command.run(options, context) };
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   type ConnectionOptions,
   connectionOptions,
 } from "./connection_flags.ts";
+import { text } from "../core/parse.ts";
 import { flagHelp, type FlagValues, option, toggle } from "./flags.ts";
 
 /** Options every subcommand takes: which dataset, where it lives, how to connect. */
@@ -82,13 +83,13 @@ export const CATALOG_FLAGS = {
     help: "catalog CSV",
     env: "REVIEWS_CATALOG",
     defaultNote: "the dataset's file in data/",
-    parse: (raw) => raw,
+    parse: text,
   }),
   "catalog-mapping": option({
     arg: "FILE",
     help: "JSON mapping for a catalog in another layout: key column,\n" +
       "column per attribute, scale (see data/mappings/)",
-    parse: (raw) => raw,
+    parse: text,
   }),
   strict: toggle({ help: "a catalog row that cannot be read is an error, not skipped" }),
 };

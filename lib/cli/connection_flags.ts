@@ -1,7 +1,7 @@
 /** The connection flags every command takes, and the Kafka and Cassandra settings they make. */
 import type { CassandraConfig } from "../cassandra/config.ts";
 import { UsageError } from "../core/errors.ts";
-import { choice, hostList, nonEmpty } from "../core/parse.ts";
+import { choice, hostList, nonEmpty, text } from "../core/parse.ts";
 import { type KafkaConfig, SASL_MECHANISMS } from "../kafka/config.ts";
 import { type Env, flagHelp, type FlagValues, option, readFlags, toggle } from "./flags.ts";
 
@@ -32,7 +32,7 @@ export const CONNECTION_FLAGS = {
     help: "Cassandra local data center",
     env: "CASSANDRA_LOCAL_DC",
     default: "datacenter1",
-    parse: nonEmpty,
+    parse: nonEmpty(),
   }),
   "kafka-tls": toggle({ help: "TLS to the brokers", env: "KAFKA_TLS" }),
   "kafka-sasl-mechanism": option({
@@ -46,26 +46,26 @@ export const CONNECTION_FLAGS = {
     arg: "U",
     help: "SASL user; with a password, turns SASL on",
     env: "KAFKA_USERNAME",
-    parse: nonEmpty,
+    parse: nonEmpty(),
   }),
   "kafka-password": option({
     arg: "P",
     help: "SASL password",
     env: "KAFKA_PASSWORD",
-    parse: (raw) => raw,
+    parse: text,
   }),
   "cassandra-tls": toggle({ help: "TLS to Cassandra", env: "CASSANDRA_TLS" }),
   "cassandra-username": option({
     arg: "U",
     help: "Cassandra user",
     env: "CASSANDRA_USERNAME",
-    parse: nonEmpty,
+    parse: nonEmpty(),
   }),
   "cassandra-password": option({
     arg: "P",
     help: "Cassandra password",
     env: "CASSANDRA_PASSWORD",
-    parse: (raw) => raw,
+    parse: text,
   }),
 };
 

@@ -132,7 +132,7 @@ export function readFlags<T extends FlagTable>(
 }
 
 /** `Flag --count takes a whole number ...`, or `Flag --hour: 'noon' is not an hour`. */
-export function wordInvalid(subject: string, invalid: Invalid): string {
+function wordInvalid(subject: string, invalid: Invalid): string {
   return /^(takes|needs) /.test(invalid.reason)
     ? `${subject} ${invalid.reason}`
     : `${subject}: ${invalid.reason}`;

@@ -15,17 +15,25 @@ const UNITS: Record<string, number> = {
   h: 3_600_000,
   hour: 3_600_000,
   hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
 };
 
 /**
- * Reads a duration in milliseconds: `500ms`, `10s`, `2m`, `1h`, `1.5s`, or the words a
- * Spark trigger takes (`30 seconds`, `1 minute`). A bare number is refused: its unit would be a
- * guess.
+ * A number with a unit in milliseconds: `500ms`, `10s`, `2m`, `1h`, `90d`, `1.5s`, or the words
+ * a Spark trigger takes (`30 seconds`, `1 minute`); NaN for anything else. A bare number is
+ * refused: its unit would be a guess. Callers bound it.
  */
-export const parseInterval: Parser<number> = (text) => {
+export function durationMillis(text: string): number {
   const match = text.trim().toLowerCase().match(/^(\d+(?:\.\d+)?)\s*([a-z]+)$/);
   const unit = match === null ? undefined : UNITS[match[2]];
-  const millis = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
+  return match === null || unit === undefined ? NaN : Number(match[1]) * unit;
+}
+
+/** Reads a duration from 1 ms to 24 h in milliseconds (trigger intervals, timeouts). */
+export const parseInterval: Parser<number> = (text) => {
+  const millis = durationMillis(text);
   if (!Number.isFinite(millis) || millis < 1 || millis > 24 * 3_600_000) {
     return new Invalid(
       `'${text}' is not a duration`,

@@ -23,11 +23,16 @@ export function mustParse<T>(parser: Parser<T>, raw: string): T {
   return value;
 }
 
-/** The text itself, trimmed, refused when empty. */
-export const nonEmpty: Parser<string> = (raw) => {
-  const trimmed = raw.trim();
-  return trimmed === "" ? new Invalid("needs a non-empty value") : trimmed;
-};
+/** The text as given (file paths, passwords). */
+export const text: Parser<string> = (raw) => raw;
+
+/** The text trimmed, refused when empty: "needs a non-empty `what`". */
+export function nonEmpty(what = "value"): Parser<string> {
+  return (raw) => {
+    const trimmed = raw.trim();
+    return trimmed === "" ? new Invalid(`needs a non-empty ${what}`) : trimmed;
+  };
+}
 
 /** A whole number in [min, max]; `_` may group digits. */
 export function integer(

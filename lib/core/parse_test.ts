@@ -7,6 +7,7 @@ import {
   Invalid,
   mustParse,
   nonEmpty,
+  text,
   truthy,
 } from "./parse.ts";
 
@@ -47,8 +48,10 @@ Deno.test("hostList() adds default ports, keeps IPv6 brackets and refuses bad en
 });
 
 Deno.test("nonEmpty(), truthy() and mustParse()", () => {
-  assert.equal(nonEmpty("  Ada "), "Ada");
-  assert.equal(reason(nonEmpty("  ")), "needs a non-empty value");
+  assert.equal(nonEmpty()("  Ada "), "Ada");
+  assert.equal(reason(nonEmpty()("  ")), "needs a non-empty value");
+  assert.equal(reason(nonEmpty("name")("")), "needs a non-empty name");
+  assert.equal(text(" as is "), " as is ");
   assert.deepEqual(["1", "TRUE", "yes", "on", "0", "no", ""].map(truthy), [
     true,
     true,

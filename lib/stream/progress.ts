@@ -41,18 +41,24 @@ export interface BatchReport {
 
 /** The `q` quantile (0..1) of values, nearest rank; undefined for none. */
 export function quantile(values: readonly number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
+  return values.length === 0 ? undefined : nearestRank(Float64Array.from(values).sort(), q);
+}
+
+function nearestRank(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-/** p50, p99 and max of latencies in seconds; undefined for none. */
+/**
+ * p50, p99 and max of latencies in seconds, from one sort (a batch holds up to --max-batch rows,
+ * too many to spread into Math.max); undefined for none.
+ */
 export function latencyOf(seconds: readonly number[]): Latency | undefined {
   if (seconds.length === 0) return undefined;
+  const sorted = Float64Array.from(seconds).sort();
   return {
-    p50: quantile(seconds, 0.5)!,
-    p99: quantile(seconds, 0.99)!,
-    max: Math.max(...seconds),
+    p50: nearestRank(sorted, 0.5),
+    p99: nearestRank(sorted, 0.99),
+    max: sorted[sorted.length - 1],
   };
 }
 

@@ -27,6 +27,9 @@ Deno.test("quantile() takes the nearest rank; latencyOf() gives p50, p99 and max
   assert.equal(quantile([], 0.5), undefined);
   assert.deepEqual(latencyOf([3, 1, 2]), { p50: 2, p99: 3, max: 3 });
   assert.equal(latencyOf([]), undefined);
+  // A batch as large as --max-batch allows: no argument spreading, one sort.
+  const many = Array.from({ length: 1_000_000 }, (_, i) => (i * 7919) % 1_000_000);
+  assert.deepEqual(latencyOf(many), { p50: 499_999, p99: 989_999, max: 999_999 });
 });
 
 Deno.test("progressJson() names what Spark's StreamingQueryProgress names", () => {
