@@ -7,6 +7,7 @@ import denoConfig from "./deno.json" with { type: "json" };
 import { INIT_SCHEMA } from "./commands/init_schema.ts";
 import { PRODUCE } from "./commands/produce.ts";
 import { QUERY } from "./commands/query.ts";
+import { REPORT } from "./commands/report.ts";
 import { STREAM } from "./commands/stream.ts";
 import type { CassandraClient } from "./lib/cassandra/client.ts";
 import type { CommandContext, CommandEntry, ParsedCommand } from "./lib/cli/command.ts";
@@ -19,7 +20,7 @@ import type { KafkaClient } from "./lib/kafka/client.ts";
 export const VERSION: string = denoConfig.version;
 
 /** The subcommands, in the order the help lists them: one line each. */
-const COMMANDS: readonly CommandEntry[] = [PRODUCE, STREAM, INIT_SCHEMA, QUERY];
+const COMMANDS: readonly CommandEntry[] = [PRODUCE, STREAM, INIT_SCHEMA, QUERY, REPORT];
 
 /** The command line, parsed. */
 export type Invocation =

@@ -10,12 +10,14 @@ import {
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
+  METRICS_FLAGS,
+  METRICS_HELP,
 } from "../lib/cli/common_flags.ts";
 import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { parseInterval } from "../lib/core/interval.ts";
 import type { Logger } from "../lib/core/log.ts";
-import { integer, Invalid, nonEmpty, type Parser } from "../lib/core/parse.ts";
+import { integer, Invalid, type ListenAddress, nonEmpty, type Parser } from "../lib/core/parse.ts";
 import { KAFKA_FAILURES, reportWhilePending, retrying } from "../lib/core/retry.ts";
 import { type Stopper, untilStopped } from "../lib/core/signals.ts";
 import type { KafkaClient } from "../lib/kafka/client.ts";
@@ -104,6 +106,8 @@ ${flagHelp("Flags", PRODUCE_FLAGS)}
 
 ${CATALOG_HELP}
 
+${METRICS_HELP}
+
 ${COMMON_HELP}`;
 
 /** Options of produce. */
@@ -117,6 +121,7 @@ export interface ProduceOptions extends CommonOptions, CatalogFlags {
   batchSize: number;
   lanes: number;
   progressEveryMs: number;
+  metricsAddr?: ListenAddress;
 }
 
 /** Turns produce's flags into options; pure. */
@@ -127,6 +132,7 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
       ...COMMON_FLAGS,
       ...CATALOG_FLAGS,
       ...PRODUCE_FLAGS,
+      ...METRICS_FLAGS,
     },
     args,
     env,
@@ -145,6 +151,7 @@ export function parseProduceOptions(args: readonly string[], env: Env): ProduceO
     batchSize: values["batch-size"],
     lanes: values.lanes,
     progressEveryMs: values["progress-every"],
+    metricsAddr: values["metrics-addr"],
   };
 }
 
@@ -199,6 +206,16 @@ export async function runProduce(
   const { Lanes, PipelinedSender } = await import("../lib/kafka/lanes.ts");
   const lanes = await Lanes.open(deps.kafka, dataset.topic, options.lanes);
   const stopper = deps.stop ?? untilStopped();
+  // Why sends fail right now, for /readyz; cleared by the next acknowledgement.
+  let failing: string | undefined;
+  const observed = options.metricsAddr === undefined
+    ? undefined
+    : (await import("../lib/metrics/serve.ts")).serveProduceMetrics(
+      options.metricsAddr,
+      dataset.topic,
+      () => failing,
+      logger,
+    );
   const progress = new Progress(logger, options.count, options.progressEveryMs);
   const started = performance.now();
   let sent = 0;
@@ -211,6 +228,7 @@ export async function runProduce(
   const sender = new PipelinedSender<{ event: Event; message: Message }>(
     lanes,
     async (lane, share) => {
+      const requested = performance.now();
       await retrying(
         {
           what: `sending ${share.length} ${dataset.words.event}s`,
@@ -218,7 +236,11 @@ export async function runProduce(
           logger,
           stopper,
           consequence: `${sent} were acknowledged before`,
-          onRetry: () => errors++,
+          onRetry: (error) => {
+            errors++;
+            failing = KAFKA_FAILURES.describe(error);
+            observed?.metrics.recordError();
+          },
         },
         () =>
           reportWhilePending(
@@ -233,6 +255,8 @@ export async function runProduce(
           ),
       );
       sent += share.length;
+      failing = undefined;
+      observed?.metrics.recordSent(share.length, (performance.now() - requested) / 1000);
       deps.onSent?.(share.map((item) => item.event));
     },
   );
@@ -279,6 +303,7 @@ export async function runProduce(
     await sender.settle().catch(() => {});
     progress.done(sent);
     stopper.dispose();
+    await observed?.server.close();
   }
   const seconds = (performance.now() - started) / 1000;
   deps.out(

@@ -14,14 +14,23 @@ import {
   type CommonOptions,
   commonOptions,
 } from "../lib/cli/common_flags.ts";
-import { HOUR_COLUMN, numericColumns, tableColumns, TIME_FIELD } from "../lib/pipeline/dataset.ts";
+import { numericColumns, reportColumns } from "../lib/pipeline/dataset.ts";
 import { ReviewsError, UsageError } from "../lib/core/errors.ts";
-import { parseHour } from "../lib/pipeline/hour_bucket.ts";
-import { formatTable, type Plain, plain } from "../lib/cli/table.ts";
+import { parseDate, parseHour } from "../lib/pipeline/hour_bucket.ts";
+import { formatTable } from "../lib/cli/table.ts";
+import { type Plain, plain } from "../lib/cassandra/plain.ts";
+import {
+  type HourSummary,
+  readAverage,
+  readDay,
+  readSample,
+  readTitles,
+} from "../lib/cassandra/reads.ts";
 
 const QUERY_FLAGS = {
   person: option({ arg: "NAME", help: "the person", parse: (raw) => raw.trim() }),
   hour: option({ arg: "HOUR", help: "the hour", parse: parseHour }),
+  date: option({ arg: "YYYY-MM-DD", help: "the UTC day (for day)", parse: parseDate }),
   limit: option({
     arg: "N",
     help: "rows for sample",
@@ -46,6 +55,10 @@ Reports:
   avg COLUMN --person NAME --hour HOUR    average of a numeric column for that person and hour
                                           (movies: rating, duration, seasons, release_year;
                                           songs: danceability, tempo, energy, duration_ms, ...)
+  day --person NAME --date YYYY-MM-DD     that person's UTC day: for each hour, the rows and the
+                                          averages of the report columns (movies: rating,
+                                          duration; songs: danceability), with a bar per hour;
+                                          24 single-partition reads run concurrently
   sample [--limit N]                      a sample of stored rows [${QUERY_FLAGS.limit.default}]
   cql "STATEMENT"                         runs raw CQL (with --keyspace as the session's
                                           keyspace) and prints the result
@@ -61,6 +74,7 @@ ${COMMON_HELP}`;
 export type Report =
   | { kind: "titles"; person: string; hour: string }
   | { kind: "avg"; column: string; person: string; hour: string }
+  | { kind: "day"; person: string; date: string }
   | { kind: "sample"; limit: number }
   | { kind: "cql"; statement: string };
 
@@ -71,7 +85,7 @@ export interface QueryOptions extends CommonOptions {
   consistency: ConsistencyName;
 }
 
-const REPORTS = ["titles", "avg", "sample", "cql"];
+const REPORTS = ["titles", "avg", "day", "sample", "cql"];
 
 /** Turns query's arguments into options; pure. */
 export function parseQueryOptions(args: readonly string[], env: Env): QueryOptions {
@@ -121,6 +135,15 @@ export function parseQueryOptions(args: readonly string[], env: Env): QueryOptio
         );
       }
       report = { kind, column: argument, person: person(), hour: hour() };
+      break;
+    }
+    case "day": {
+      noArgument();
+      const date = values.date;
+      if (date === undefined) {
+        throw new UsageError("Report 'day' needs --date YYYY-MM-DD", hint);
+      }
+      report = { kind, person: person(), date };
       break;
     }
     case "sample":
@@ -175,56 +198,44 @@ export const QUERY = defineCommand<QueryOptions>({
 /** Runs the report and prints it as a table or as JSON. */
 export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<QueryResult> {
   const { dataset, report } = options;
-  const table = `${dataset.keyspace}.${dataset.table}`;
-  const where = `WHERE ${dataset.personField} = ? AND ${HOUR_COLUMN} = ?`;
+  const reader = deps.cassandra;
   const queryOptions = { consistency: CONSISTENCY_LEVELS[options.consistency] };
-  await deps.cassandra.connect();
+  await reader.connect();
   let result: QueryResult;
   switch (report.kind) {
-    case "titles": {
-      const columns = [TIME_FIELD, dataset.itemField, ...dataset.measures.map((m) => m.name)];
-      const rs = await deps.cassandra.execute(
-        `SELECT ${columns.join(", ")} FROM ${table} ${where}`,
-        [report.person, report.hour],
-        queryOptions,
-      );
-      result = { columns, rows: rs.rows.map((row) => columns.map((c) => plain(row.get(c)))) };
+    case "titles":
+      result = (await readTitles(reader, dataset, report.person, report.hour, queryOptions))
+        .result;
       break;
-    }
     case "avg": {
-      // AVG of an int column is an int in CQL; the cast gives the exact mean.
-      const rs = await deps.cassandra.execute(
-        `SELECT AVG(CAST(${report.column} AS double)) AS average, COUNT(${report.column}) AS ` +
-          `with_value, COUNT(*) AS total FROM ${table} ${where}`,
-        [report.person, report.hour],
+      const { result: avg } = await readAverage(
+        reader,
+        dataset,
+        report.column,
+        report.person,
+        report.hour,
         queryOptions,
       );
-      const row = rs.first();
-      const count = plain(row?.get("with_value")) as number;
-      const total = plain(row?.get("total")) as number;
-      // Cassandra answers 0 for the average of no values; no values means no average.
-      const average = count > 0 ? plain(row?.get("average")) : null;
       result = {
         columns: ["person", "hour", "column", "average", "rows_with_value", "rows"],
-        rows: [[report.person, report.hour, report.column, average, count, total]],
-        summary: { average, rows_with_value: count, rows: total },
+        rows: [[report.person, report.hour, report.column, avg.average, avg.withValue, avg.rows]],
+        summary: { average: avg.average, rows_with_value: avg.withValue, rows: avg.rows },
       };
       break;
     }
-    case "sample": {
-      const columns = tableColumns(dataset);
-      const rs = await deps.cassandra.execute(
-        `SELECT ${columns.join(", ")} FROM ${table} LIMIT ?`,
-        [report.limit],
-        queryOptions,
-      );
-      result = { columns, rows: rs.rows.map((row) => columns.map((c) => plain(row.get(c)))) };
+    case "day": {
+      const columns = reportColumns(dataset);
+      const day = await readDay(reader, dataset, columns, report.person, report.date, queryOptions);
+      result = dayTable(columns, day.result);
       break;
     }
+    case "sample":
+      result = (await readSample(reader, dataset, report.limit, queryOptions)).result;
+      break;
     case "cql": {
       let rs;
       try {
-        rs = await deps.cassandra.executeTyped(report.statement, dataset.keyspace, queryOptions);
+        rs = await reader.executeTyped(report.statement, dataset.keyspace, queryOptions);
       } catch (error) {
         throw new ReviewsError(`CQL failed: ${describeCassandraError(error)}`, undefined, {
           cause: error,
@@ -245,12 +256,31 @@ export async function runQuery(options: QueryOptions, deps: QueryDeps): Promise<
   return result;
 }
 
+/** Width of the longest bar of `query day`, in characters. */
+const BAR_WIDTH = 30;
+
+/** A day as a table: hour, rows, each column's average, and a bar scaled to the busiest hour. */
+export function dayTable(columns: readonly string[], hours: readonly HourSummary[]): QueryResult {
+  const busiest = Math.max(1, ...hours.map((h) => h.count));
+  const round = (value: number | null) => value === null ? null : Math.round(value * 100) / 100;
+  return {
+    columns: ["hour", "rows", ...columns.map((c) => `avg_${c}`), "bar"],
+    rows: hours.map((h) => [
+      h.hour,
+      h.count,
+      ...columns.map((c) => round(h.averages[c])),
+      "#".repeat(Math.round((h.count / busiest) * BAR_WIDTH)),
+    ]),
+  };
+}
+
 function print(options: QueryOptions, result: QueryResult, out: (text: string) => void): void {
   if (options.json) {
     const rows = result.rows.map((row) =>
       Object.fromEntries(result.columns.map((column, i) => [column, row[i]]))
     );
-    // `avg` answers one object; the other reports a list of rows.
+    // `avg` answers one object; the other reports a list of rows (`day` without its bars).
+    if (options.report.kind === "day") rows.forEach((row) => delete row.bar);
     out(JSON.stringify(options.report.kind === "avg" ? rows[0] : rows, null, 2));
     return;
   }

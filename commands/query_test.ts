@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseQueryOptions } from "./query.ts";
+import { dayTable, parseQueryOptions } from "./query.ts";
 
 Deno.test("parseQueryOptions() reads each report", async (t) => {
   await t.step("titles", () => {
@@ -39,6 +39,12 @@ Deno.test("parseQueryOptions() reads each report", async (t) => {
       limit: 5,
     });
   });
+  await t.step("day", () => {
+    assert.deepEqual(
+      parseQueryOptions(["day", "--person", "Ada", "--date", "2024-03-01"], {}).report,
+      { kind: "day", person: "Ada", date: "2024-03-01" },
+    );
+  });
   await t.step("cql", () => {
     assert.deepEqual(parseQueryOptions(["cql", "SELECT * FROM t"], {}).report, {
       kind: "cql",
@@ -74,6 +80,8 @@ Deno.test("parseQueryOptions() names what a report lacks", async (t) => {
     [["avg", "--person", "a", "--hour", "2024-03-01 14:00"], /needs a column/],
     [["titles", "--person", "a"], /needs --hour HOUR/],
     [["cql"], /needs a statement/],
+    [["day", "--person", "a"], /needs --date YYYY-MM-DD/],
+    [["day", "--person", "a", "--date", "2024-02-30"], /'2024-02-30' is not a date/],
     [["sample", "extra"], /Unexpected argument for 'sample': extra/],
   ];
   for (const [args, pattern] of cases) {
@@ -82,4 +90,18 @@ Deno.test("parseQueryOptions() names what a report lacks", async (t) => {
       () => assert.throws(() => parseQueryOptions(args, {}), pattern),
     );
   }
+});
+
+Deno.test("dayTable() gives each hour its rows, rounded averages and a bar scaled to the busiest", () => {
+  const table = dayTable(["rating"], [
+    { hour: "2024-03-01 00:00", count: 0, averages: { rating: null } },
+    { hour: "2024-03-01 01:00", count: 4, averages: { rating: 6.666666 } },
+    { hour: "2024-03-01 02:00", count: 2, averages: { rating: 3 } },
+  ]);
+  assert.deepEqual(table.columns, ["hour", "rows", "avg_rating", "bar"]);
+  assert.deepEqual(table.rows, [
+    ["2024-03-01 00:00", 0, null, ""],
+    ["2024-03-01 01:00", 4, 6.67, "#".repeat(30)],
+    ["2024-03-01 02:00", 2, 3, "#".repeat(15)],
+  ]);
 });

@@ -1,6 +1,6 @@
 import { defineCommand } from "../lib/cli/command.ts";
 import { type Env, flagHelp, option, readFlags, toggle } from "../lib/cli/flags.ts";
-import { byteSize, choice, integer, nonEmpty } from "../lib/core/parse.ts";
+import { byteSize, choice, integer, type ListenAddress, nonEmpty } from "../lib/core/parse.ts";
 import { progressJson, progressLine } from "../lib/stream/progress.ts";
 import type { CqlSession } from "../lib/cassandra/client.ts";
 import {
@@ -18,13 +18,15 @@ import {
   COMMON_HELP,
   type CommonOptions,
   commonOptions,
+  METRICS_FLAGS,
+  METRICS_HELP,
 } from "../lib/cli/common_flags.ts";
 import { deadLetterTopic, PARTITION_KEY_COLUMNS } from "../lib/pipeline/dataset.ts";
 import { settledWithin } from "../lib/core/errors.ts";
 import { formatInterval, parseInterval } from "../lib/core/interval.ts";
 import type { KafkaClient } from "../lib/kafka/client.ts";
 import type { Logger } from "../lib/core/log.ts";
-import { KAFKA_FAILURES, retrying } from "../lib/core/retry.ts";
+import { cassandraFailureLabel, KAFKA_FAILURES, retrying } from "../lib/core/retry.ts";
 import { type Stopper, untilStopped } from "../lib/core/signals.ts";
 import { CassandraSink } from "../lib/stream/cassandra_sink.ts";
 import { transformBatch } from "../lib/stream/batch.ts";
@@ -127,6 +129,8 @@ ${flagHelp("Flags", STREAM_FLAGS)}
 
 ${CATALOG_HELP}
 
+${METRICS_HELP}
+
 ${COMMON_HELP}`;
 
 /** Options of stream. */
@@ -143,6 +147,7 @@ export interface StreamOptions extends CommonOptions, CatalogFlags {
   batchBytes: number;
   batchRows: number;
   progress: "text" | "json";
+  metricsAddr?: ListenAddress;
 }
 
 /** Turns stream's flags into options; pure. */
@@ -153,6 +158,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
       ...COMMON_FLAGS,
       ...CATALOG_FLAGS,
       ...STREAM_FLAGS,
+      ...METRICS_FLAGS,
     },
     args,
     env,
@@ -173,6 +179,7 @@ export function parseStreamOptions(args: readonly string[], env: Env): StreamOpt
     batchBytes: values["batch-bytes"],
     batchRows: values["batch-rows"],
     progress: values.progress,
+    metricsAddr: values["metrics-addr"],
   };
 }
 
@@ -208,6 +215,8 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     untilStopped((signal) =>
       logger.info(`${signal} received: finishing the batch in hand, then exiting`)
     );
+  // A failure of taking partitions over or of joining, which ends the run.
+  let claimFailure: unknown;
   // A fresh broker may still be electing leaders or loading the group coordinator.
   const [watermarks, maxMessageBytes] = await retrying(
     { what: "reading the topic's offsets", kind: KAFKA_FAILURES, logger, stopper },
@@ -237,6 +246,21 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     logger,
     stopper,
   );
+  const failure = () => source.failure ?? claimFailure;
+  const observed = options.metricsAddr === undefined ? undefined : (await import(
+    "../lib/metrics/serve.ts"
+  )).serveStreamMetrics(
+    options.metricsAddr,
+    {
+      topic,
+      group,
+      ledger,
+      cassandra: deps.cassandra,
+      cassandraHosts: options.connection.cassandra.contactPoints,
+      failure,
+    },
+    logger,
+  );
   const deadLetterSource = { topic, group };
   const engine = new StreamEngine({
     intervalMs: options.intervalMs,
@@ -258,14 +282,16 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     transform: (messages) => transformBatch(messages, dataset, catalog, deadLetterSource),
     logger,
     stopper,
-    onBatch: options.progress === "json"
-      ? (report) => deps.out(JSON.stringify(progressJson(report, topic)))
-      : (report) => logger.info(progressLine(report)),
-    sourceFailure: () => source.failure ?? claimFailure,
+    onBatch: (report) => {
+      if (options.progress === "json") deps.out(JSON.stringify(progressJson(report, topic)));
+      else logger.info(progressLine(report));
+      observed?.metrics.recordBatch(report);
+    },
+    onWriteRetry: (error) => observed?.metrics.recordWriteRetry(cassandraFailureLabel(error)),
+    sourceFailure: failure,
     pauseSource: () => source.pause(),
   });
   // Each new assignment: fence the partitions' earlier owners, then re-read where they stand.
-  let claimFailure: unknown;
   source.onAssign = () => {
     engine.claim().catch((error) => {
       // Retriable failures were retried until stopped; this one cannot clear by waiting.
@@ -298,6 +324,7 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
       );
     }
     await settledWithin(committer.close(), CLOSE_WAIT_MS);
+    await observed?.server.close();
   }
   const summary = `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +
     `${totals.written} rows written, ${totals.deadLettered} dead-lettered, ` +

@@ -4,7 +4,6 @@
  * until the write succeeds, and two members of one group share the partitions.
  */
 import assert from "node:assert/strict";
-import { PROJECT_ROOT } from "../lib/core/resources.ts";
 import { gzipSync } from "node:zlib";
 import { datasetByName } from "../lib/pipeline/dataset.ts";
 import {
@@ -16,6 +15,7 @@ import {
   distinctEvents,
   drain,
   endOffsets,
+  localService,
   readTopic,
   runCliOk,
   sendRaw,
@@ -255,16 +255,6 @@ Deno.test("two stream processes in one group split the partitions and together s
   }
 });
 
-/** Stops or starts one local service the way a user would (`deno task down kafka`). */
-async function service(action: "up" | "down", name: "kafka" | "cassandra"): Promise<void> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, name],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
-}
-
 async function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let rows = await tableRows(keyspace, table);
@@ -290,9 +280,9 @@ Deno.test({
     await runCliOk(["produce", ...flags, "--count", "500", "--rate", "max", "--seed", "1"]);
     assert.equal(await waitForRows(id, "movie_reviews", 500, 30_000), 500);
 
-    await service("down", "kafka");
+    await localService("down", "kafka");
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    await service("up", "kafka");
+    await localService("up", "kafka");
 
     await runCliOk(["produce", ...flags, "--count", "500", "--rate", "max", "--seed", "2"]);
     const rows = await waitForRows(id, "movie_reviews", 1_000, 90_000);
@@ -303,7 +293,7 @@ Deno.test({
     assert.equal(await tableRows(id, "movie_reviews"), 1_000);
   } finally {
     await stream.stop("SIGKILL");
-    await service("up", "kafka");
+    await localService("up", "kafka");
     await cleanUp({ keyspace: id, topic: id });
   }
 });
@@ -323,9 +313,9 @@ Deno.test({
   );
   try {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    await service("down", "kafka");
+    await localService("down", "kafka");
     await new Promise((resolve) => setTimeout(resolve, 20_000));
-    await service("up", "kafka");
+    await localService("up", "kafka");
     const done = await produce.finished();
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /Sent 30000 reviews/);
@@ -335,7 +325,7 @@ Deno.test({
     assert.equal(await distinctEvents(id, 30_000, "movies"), 30_000);
   } finally {
     await produce.stop("SIGKILL");
-    await service("up", "kafka");
+    await localService("up", "kafka");
     await cleanUp({ topic: id });
   }
 });

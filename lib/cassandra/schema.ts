@@ -66,6 +66,47 @@ export async function schemaStatements(
     .filter((statement) => statement !== "");
 }
 
+/** The schema as it stands in Cassandra, for people to read: the file's notes and statements. */
+export interface LiveSchema {
+  /** The schema file's comments on the design (why the table is shaped as it is). */
+  notes: string[];
+  /** The statements with the keyspace's replication and the table's TTL as Cassandra has them. */
+  statements: string[];
+}
+
+/** Reads the keyspace's replication and the table's TTL and fills the schema file with them. */
+export async function liveSchema(
+  cassandra: Pick<CassandraClient, "execute">,
+  dataset: Dataset,
+): Promise<LiveSchema> {
+  const [keyspace, table] = await Promise.all([
+    cassandra.execute(
+      "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?",
+      [dataset.keyspace],
+    ),
+    cassandra.execute(
+      "SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = ? AND " +
+        "table_name = ?",
+      [dataset.keyspace, dataset.table],
+    ),
+  ]);
+  const replication = (keyspace.first()?.get("replication") ?? {}) as Record<string, string>;
+  const strategy = (replication.class ?? "").split(".").at(-1);
+  const factors = Object.fromEntries(
+    Object.entries(replication).filter(([key]) => key !== "class").map(([k, v]) => [k, Number(v)]),
+  );
+  const parsed: Replication = strategy === "NetworkTopologyStrategy"
+    ? { strategy, dataCenters: factors }
+    : { strategy: "SimpleStrategy", factor: factors.replication_factor ?? 1 };
+  const ttl = Number(table.first()?.get("default_time_to_live") ?? 0);
+  const text = await Deno.readTextFile(cqlPath(dataset.schemaFile));
+  // The first paragraph of comments is about the placeholders; the rest says why.
+  const comments = text.split("\n").filter((line) => line.trim().startsWith("--"))
+    .map((line) => line.trim().replace(/^--\s?/, ""));
+  const notes = comments.slice(comments.indexOf("") + 1).filter((line) => line !== "");
+  return { notes, statements: await schemaStatements(dataset, parsed, ttl) };
+}
+
 /** Whether `keyspace.table` exists. */
 export async function tableExists(
   cassandra: Pick<CassandraClient, "execute">,

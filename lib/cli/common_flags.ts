@@ -13,7 +13,7 @@ import {
   type ConnectionOptions,
   connectionOptions,
 } from "./connection_flags.ts";
-import { text } from "../core/parse.ts";
+import { listenAddress, text } from "../core/parse.ts";
 import { flagHelp, type FlagValues, option, toggle } from "./flags.ts";
 
 /** Options every subcommand takes: which dataset, where it lives, how to connect. */
@@ -105,3 +105,18 @@ export function catalogFlags(values: FlagValues<typeof CATALOG_FLAGS>): CatalogF
     strict: values.strict,
   };
 }
+
+/** The flag of the long-running commands (produce, stream) that serve metrics and health. */
+export const METRICS_FLAGS = {
+  "metrics-addr": option({
+    arg: "HOST:PORT",
+    help: "serve /metrics (Prometheus), /healthz and /readyz there; a port\n" +
+      "alone listens on loopback only",
+    env: "REVIEWS_METRICS_ADDR",
+    defaultNote: "off",
+    parse: listenAddress,
+  }),
+};
+
+/** Help text for the metrics flag. */
+export const METRICS_HELP = flagHelp("Metrics", METRICS_FLAGS);

@@ -106,3 +106,26 @@ export function hostList(defaultPort: number): Parser<string[]> {
 export function truthy(raw: string): boolean {
   return /^(1|true|yes|on)$/i.test(raw.trim());
 }
+
+/** Where a server listens. */
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT`; without a host, loopback (127.0.0.1), so a
+ * server is reachable from elsewhere only when asked. Port 0 picks a free port.
+ */
+export const listenAddress: Parser<ListenAddress> = (raw) => {
+  const trimmed = raw.trim();
+  const match = trimmed.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d+)$/) ??
+    trimmed.match(/^()()(\d+)$/);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || !Number.isInteger(port) || port > 65_535) {
+    return new Invalid(
+      `takes HOST:PORT (e.g. 127.0.0.1:9400, 0.0.0.0:9400 or :9400), got '${raw}'`,
+    );
+  }
+  return { hostname: match[1] || match[2] || "127.0.0.1", port };
+};

@@ -5,6 +5,7 @@ import {
   hostList,
   integer,
   Invalid,
+  listenAddress,
   mustParse,
   nonEmpty,
   text,
@@ -63,4 +64,18 @@ Deno.test("nonEmpty(), truthy() and mustParse()", () => {
   ]);
   assert.equal(mustParse(integer(), "3"), 3);
   assert.throws(() => mustParse(integer(), "x"), /'x' was refused/);
+});
+
+Deno.test("listenAddress() defaults to loopback and reads IPv4, IPv6 and a bare port", () => {
+  assert.deepEqual(mustParse(listenAddress, ":9400"), { hostname: "127.0.0.1", port: 9400 });
+  assert.deepEqual(mustParse(listenAddress, "9400"), { hostname: "127.0.0.1", port: 9400 });
+  assert.deepEqual(mustParse(listenAddress, "0.0.0.0:0"), { hostname: "0.0.0.0", port: 0 });
+  assert.deepEqual(mustParse(listenAddress, "[::1]:80"), { hostname: "::1", port: 80 });
+  assert.deepEqual(mustParse(listenAddress, "metrics.local:9400"), {
+    hostname: "metrics.local",
+    port: 9400,
+  });
+  for (const bad of ["", "host", "host:", "host:70000", "1:2:3"]) {
+    assert.match(reason(listenAddress(bad)), /takes HOST:PORT/);
+  }
 });

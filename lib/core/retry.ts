@@ -211,6 +211,31 @@ export const CASSANDRA_FAILURES: FailureKind = {
   describe: describeCassandraError,
 };
 
+const CASSANDRA_CODE_LABELS: Record<number, string> = {
+  0x0000: "server_error",
+  0x1000: "unavailable",
+  0x1001: "overloaded",
+  0x1002: "bootstrapping",
+  0x1003: "truncate_error",
+  0x1100: "write_timeout",
+  0x1200: "read_timeout",
+  0x1500: "write_failure",
+  0x2500: "unprepared",
+};
+
+/**
+ * A short, fixed label for a Cassandra failure, for a metric's `reason` label: the protocol
+ * error's name, `no_host_available`, `client_timeout`, or `other`.
+ */
+export function cassandraFailureLabel(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "number") return CASSANDRA_CODE_LABELS[code] ?? "other";
+  const name = (error as { name?: unknown }).name;
+  if (name === "NoHostAvailableError") return "no_host_available";
+  if (name === "OperationTimedOutError") return "client_timeout";
+  return "other";
+}
+
 /**
  * A driver error as one line: for "all hosts failed", each host with its own reason; no stack
  * traces and no stray punctuation from the driver's message.

@@ -5,6 +5,7 @@ import { MemoryLogger } from "./log.ts";
 import {
   backoffDelay,
   CASSANDRA_FAILURES,
+  cassandraFailureLabel,
   describeCassandraError,
   type FailureKind,
   KAFKA_FAILURES,
@@ -89,6 +90,19 @@ Deno.test("Cassandra failures: timeouts and unavailable replicas retry, bad requ
   for (const [name, error, verdict] of cases) {
     await t.step(name, () => assert.equal(CASSANDRA_FAILURES.classify(error), verdict));
   }
+});
+
+Deno.test("Cassandra failures get a short fixed label for metrics", () => {
+  const { ResponseError, NoHostAvailableError, OperationTimedOutError } = cassandra.errors;
+  assert.equal(cassandraFailureLabel(new ResponseError(0x1000, "x")), "unavailable");
+  assert.equal(cassandraFailureLabel(new ResponseError(0x1100, "x")), "write_timeout");
+  assert.equal(cassandraFailureLabel(new ResponseError(0x2200, "x")), "other");
+  assert.equal(cassandraFailureLabel(new NoHostAvailableError({})), "no_host_available");
+  assert.equal(
+    cassandraFailureLabel(new OperationTimedOutError("timed out", "127.0.0.1:9042")),
+    "client_timeout",
+  );
+  assert.equal(cassandraFailureLabel(new Error("socket hang up")), "other");
 });
 
 Deno.test("an all-hosts-failed error names each host and its reason, without stray punctuation", () => {

@@ -210,6 +210,11 @@ export function tableColumns(dataset: Dataset): string[] {
   ];
 }
 
+/** The columns a person's hour and day are summed up by: the measures, then the report column. */
+export function reportColumns(dataset: Dataset): string[] {
+  return [...new Set([...dataset.measures.map((measure) => measure.name), dataset.reportColumn])];
+}
+
 /** Columns `query avg` can average: the measures and the numeric attributes. */
 export function numericColumns(dataset: Dataset): string[] {
   return [

@@ -84,6 +84,21 @@ export const parseHour: Parser<string> = (text) => {
   return hourBucket(time);
 };
 
+/** Reads a UTC day, `YYYY-MM-DD`, refusing dates that do not exist. */
+export const parseDate: Parser<string> = (text) => {
+  const trimmed = text.trim();
+  const match = trimmed.match(/^(\d{4})-(\d{2})-(\d{2})$/);
+  if (match === null || parseTimestamp(`${trimmed}T00:00:00Z`) === undefined) {
+    return new Invalid(`'${text}' is not a date`, "Write it as YYYY-MM-DD (UTC), e.g. 2024-03-01.");
+  }
+  return trimmed;
+};
+
+/** The 24 hour buckets of a UTC day, `YYYY-MM-DD 00:00` to `YYYY-MM-DD 23:00`. */
+export function hoursOf(date: string): string[] {
+  return Array.from({ length: 24 }, (_, h) => `${date} ${String(h).padStart(2, "0")}:00`);
+}
+
 function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

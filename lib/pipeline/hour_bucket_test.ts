@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { Invalid, mustParse } from "../core/parse.ts";
-import { hourBucket, isoTime, parseHour, parseTimestamp } from "./hour_bucket.ts";
+import {
+  hourBucket,
+  hoursOf,
+  isoTime,
+  parseDate,
+  parseHour,
+  parseTimestamp,
+} from "./hour_bucket.ts";
 
 Deno.test("hourBucket() uses the UTC hour across midnight, month ends and leap days", async (t) => {
   const cases: [string, string][] = [
@@ -72,4 +79,20 @@ Deno.test("isoTime() writes what toISOString() does, for any instant", () => {
   for (let i = 0; i < 2_000; i++) times.push(ms += 7); // in order, across second boundaries
   for (let i = 0; i < 2_000; i++) times.push(Math.round((Math.random() - 0.5) * 2e14));
   for (const t of times) assert.equal(isoTime(new Date(t)), new Date(t).toISOString(), String(t));
+});
+
+Deno.test("parseDate() takes real UTC days only; hoursOf() lists the day's 24 buckets", () => {
+  assert.equal(mustParse(parseDate, " 2024-02-29 "), "2024-02-29");
+  for (const bad of ["2023-02-29", "2024-13-01", "2024-3-1", "yesterday", ""]) {
+    const result = parseDate(bad);
+    assert.ok(result instanceof Invalid, bad);
+    assert.match(result.reason, /is not a date/);
+  }
+  const hours = hoursOf("2024-03-01");
+  assert.equal(hours.length, 24);
+  assert.deepEqual([hours[0], hours[9], hours[23]], [
+    "2024-03-01 00:00",
+    "2024-03-01 09:00",
+    "2024-03-01 23:00",
+  ]);
 });

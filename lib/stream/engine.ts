@@ -45,6 +45,8 @@ export interface EngineDeps {
   pauseSource?: () => void;
   /** Called after each committed batch: the progress line or JSON, metrics. */
   onBatch?: (report: BatchReport) => void;
+  /** Called before each retry of a Cassandra write (metrics). */
+  onWriteRetry?: (error: unknown) => void;
 }
 
 /** Totals of a run. */
@@ -176,7 +178,14 @@ export class StreamEngine {
       options.writer,
     );
     await retrying(
-      { what: "writing to Cassandra", kind: CASSANDRA_FAILURES, logger, stopper, consequence },
+      {
+        what: "writing to Cassandra",
+        kind: CASSANDRA_FAILURES,
+        logger,
+        stopper,
+        consequence,
+        onRetry: deps.onWriteRetry,
+      },
       () => job.run(),
     );
     const written = performance.now();
@@ -222,6 +231,7 @@ export class StreamEngine {
     const stored = output.rows.filter((row) => inCommitted(row.source) && !rejected.has(row));
     const latest = new Map(ledger.standings().map((s) => [s.partition, s.latest]));
     const ended = performance.now();
+    const latencies = stored.map((row) => (writtenAt - row.eventTime) / 1000);
     const report: BatchReport = {
       id: ++this.totals.batches,
       startedAt,
@@ -243,7 +253,8 @@ export class StreamEngine {
         end: output.next.get(partition) ?? 0,
         latest: latest.get(partition) ?? 0,
       })),
-      latency: latencyOf(stored.map((row) => (writtenAt - row.eventTime) / 1000)),
+      latency: latencyOf(latencies),
+      latencies,
       lag: ledger.lag(ledger.owned),
     };
     this.#lastBatchEnd = ended;

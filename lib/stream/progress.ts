@@ -36,6 +36,8 @@ export interface BatchReport {
   partitions: PartitionProgress[];
   /** Undefined when the batch wrote no row. */
   latency?: Latency;
+  /** Each written row's latency in seconds (for histograms). */
+  latencies: readonly number[];
   lag: number;
 }
 

@@ -16,6 +16,7 @@ const report: BatchReport = {
     { partition: 2, start: 0, end: 500, latest: 500 },
   ],
   latency: { p50: 1.2, p99: 1.9, max: 2.05 },
+  latencies: [1.2, 1.9, 2.05],
   lag: 100,
 };
 

@@ -326,3 +326,16 @@ export async function cleanUp(name: { keyspace?: string; topic?: string }): Prom
     }
   }
 }
+
+/** Stops or starts one local service the way a user would (`deno task down kafka`). */
+export async function localService(
+  action: "up" | "down",
+  name: "kafka" | "cassandra",
+): Promise<void> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, name],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+}
