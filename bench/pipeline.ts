@@ -8,7 +8,9 @@
  * - the write ceiling: the Node driver inserting the stream's rows (a) one per request and
  *   (b) grouped by partition key into UNLOGGED batches, no Kafka;
  * - `stream --available-now`, process start to exit, and its peak resident memory;
- * - `produce --rate max` against Kafka's own ProducerPerformance on the same records.
+ * - `produce --rate max` against Kafka's own ProducerPerformance on the same records;
+ * - end-to-end latency: `produce --rate 2000` for 60 s into `stream --interval 1s`, p50/p99 from
+ *   the stream's histogram, max from its progress (LATENCY_RATE, LATENCY_SECONDS).
  * Prints a Markdown table; exits 1 when a target is missed.
  */
 import { CassandraClient } from "../lib/cassandra/client.ts";
@@ -23,6 +25,7 @@ import { haveSharedDatasets, sharedDataset } from "../tests/support/datasets.ts"
 import { cleanUp, CLI, readTopic, uniqueName } from "../tests/support/helpers.ts";
 import { rowsOf, writeGrouped, writeOneByOne } from "./ceiling.ts";
 import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
+import { measureLatency } from "./latency.ts";
 import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 500_000);
@@ -189,6 +192,21 @@ try {
   );
   results.ratio("produce / kafkajs alone", m.produce, m.kafkajs);
   results.ratio("produce / ProducerPerformance", m.produce, m.perf, 0.8);
+
+  const rate = Number(Deno.env.get("LATENCY_RATE") ?? 2_000);
+  const duration = Number(Deno.env.get("LATENCY_SECONDS") ?? 60);
+  console.error(`End-to-end latency: produce --rate ${rate} for ${duration} s into stream`);
+  const latency = await measureLatency(rate, duration);
+  const load = `produce --rate ${rate} for ${duration} s, stream --interval 1s`;
+  results.add(`end-to-end latency p50 (${load})`, latency.p50, "s");
+  results.add(
+    `end-to-end latency p99 (${load})`,
+    latency.p99,
+    "s",
+    `<= ${latency.intervalSeconds + 1} s`,
+    latency.p99 <= latency.intervalSeconds + 1,
+  );
+  results.add(`end-to-end latency max (${load})`, latency.max, "s");
 } finally {
   await cassandra.close();
   await kafka.close();

@@ -7,7 +7,7 @@ const noStackTrace = (stderr: string) => assert.doesNotMatch(stderr, /^\s+at .*:
 Deno.test("./reviews --help lists every subcommand with one line each", async () => {
   const run = await runCli(["--help"]);
   assert.equal(run.code, 0);
-  for (const command of ["produce", "stream", "init-schema", "query"]) {
+  for (const command of ["produce", "stream", "init-schema", "query", "report"]) {
     assert.match(run.stdout, new RegExp(`^  ${command} +\\S`, "m"), command);
   }
   assert.equal(run.stderr, "");
@@ -27,6 +27,7 @@ Deno.test("./reviews <cmd> --help shows the command's flags with their defaults"
       /--available-now/,
       /--group ID/,
       /--concurrency N .*\[64\]/,
+      /--metrics-addr HOST:PORT .*\n.*\[REVIEWS_METRICS_ADDR, off\]/,
     ],
     "init-schema": [
       /--partitions N .*\[3\]/,
@@ -38,8 +39,10 @@ Deno.test("./reviews <cmd> --help shows the command's flags with their defaults"
       /avg COLUMN/,
       /sample/,
       /cql "STATEMENT"/,
+      /day --person NAME --date YYYY-MM-DD/,
       /--json/,
     ],
+    report: [/--person NAME/, /--hour HOUR/, /--out FILE .*\[-\]/, /--format FORMAT/],
   };
   for (const [command, patterns] of Object.entries(expected)) {
     await t.step(command, async () => {
