@@ -98,8 +98,9 @@ Deno.test("renderMarkdown() gives the same content: tables, CQL blocks and text 
   assert.match(markdown, /^# Reviews of Ada O'Neil, 2024-03-01 14:00 UTC$/m);
   assert.match(markdown, /^\| 2024-03-01T14:00:01\.000Z \| <Tom & Jerry> \| 7 \|$/m);
   assert.match(markdown, /^\| rating \| 6\.5 \| 8 \| 8 \|$/m);
-  assert.match(markdown, /^\| duration \|  \| 0 \| 8 \|$/m);
-  assert.match(markdown, /^14:00      8 #{40}$/m);
-  assert.match(markdown, /^15:00      2 #{10}$/m);
+  const lines = markdown.split("\n");
+  assert.ok(lines.includes("| duration |  | 0 | 8 |"));
+  assert.ok(lines.includes(`14:00      8 ${"#".repeat(40)}`));
+  assert.ok(lines.includes(`15:00      2 ${"#".repeat(10)}`));
   assert.match(markdown, /```sql\nCREATE TABLE x \(a int\);\n```/);
 });
