@@ -10,7 +10,7 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72re
   padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; } .subtitle { color: #5b6475; margin-top: 0; }
 h2 { border-bottom: 1px solid #d8dce4; padding-bottom: 0.2rem; margin-top: 2.2rem; }
-pre { background: #f4f6fa; border: 1px solid #e1e5ec; padding: 0.6rem 0.8rem; overflow-x: auto;
+pre { background: #f4f6fa; border: 1px solid #e1e5ec; padding: 0.6rem 0.8rem; white-space: pre-wrap;
   font-size: 13px; }
 table { border-collapse: collapse; font-size: 13px; margin: 0.6rem 0; }
 th, td { border: 1px solid #d8dce4; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
