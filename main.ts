@@ -79,6 +79,15 @@ export async function execute(invocation: Invocation): Promise<void> {
   if (invocation.kind === "version") return out(`reviews ${VERSION}`);
   const { options, run } = invocation.command;
   const logger = new StderrLogger(options.debug);
+  const { kafka: kafkaConfig, cassandra: cassandraConfig } = options.connection;
+  if (
+    kafkaConfig.tls?.verifyHostname === false || cassandraConfig.tls?.verifyHostname === false
+  ) {
+    logger.warn(
+      "TLS HOSTNAME VERIFICATION IS OFF (--insecure-skip-hostname-verification): any " +
+        "certificate the CA signed is accepted for any host. Never use this in production.",
+    );
+  }
   // The client libraries load here, once a command asks for a client: help, the version and
   // usage errors never pay for them.
   let kafka: Promise<KafkaClient> | undefined;

@@ -1,6 +1,7 @@
 import { defineCommand } from "../lib/cli/command.ts";
 import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
-import { integer } from "../lib/core/parse.ts";
+import { integer, Invalid, nonEmpty } from "../lib/core/parse.ts";
+import { pipelineCassandraGrants, pipelineKafkaGrants } from "../lib/stream/permissions.ts";
 import type { CqlSchemaSession } from "../lib/cassandra/client.ts";
 import {
   COMMON_FLAGS,
@@ -39,6 +40,19 @@ const INIT_SCHEMA_FLAGS = {
     default: "1",
     parse: parseReplication,
   }),
+  grant: option({
+    arg: "NAME",
+    help: "give this Kafka user and Cassandra role what the pipeline needs\n" +
+      "(and no more): the topic, its DLQ, the group, transactions;\n" +
+      "SELECT and MODIFY on the keyspace. Run as an admin",
+    parse: roleName,
+  }),
+  group: option({
+    arg: "ID",
+    help: "the consumer group --grant covers",
+    defaultNote: "reviews-<dataset>",
+    parse: nonEmpty(),
+  }),
   ttl: option({
     arg: "DURATION",
     help: "default_time_to_live of a new table: rows expire that long after\n" +
@@ -47,6 +61,14 @@ const INIT_SCHEMA_FLAGS = {
     parse: parseTtl,
   }),
 };
+
+/** A Kafka user and Cassandra role name --grant accepts: a CQL identifier, unquoted. */
+function roleName(raw: string): string | Invalid {
+  const name = raw.trim();
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : new Invalid(
+    `takes a lower-case name of letters, digits and underscores, got '${raw}'`,
+  );
+}
 
 /** Help of `./reviews init-schema`. */
 export const INIT_SCHEMA_HELP = `Usage: ./reviews init-schema [flags]
@@ -66,6 +88,8 @@ export interface InitSchemaOptions extends CommonOptions {
   keyspaceReplication: Replication;
   /** Seconds; undefined when --ttl was not given (a new table keeps rows forever). */
   ttlSeconds?: number;
+  /** The user and role to give the pipeline's rights, and the group they cover. */
+  grant?: { name: string; group: string };
 }
 
 /** Turns init-schema's flags into options; pure. */
@@ -77,12 +101,16 @@ export function parseInitSchemaOptions(args: readonly string[], env: Env): InitS
     replicationFactor: values["replication-factor"],
     keyspaceReplication: values["keyspace-replication"],
     ttlSeconds: values.ttl,
+    grant: values.grant === undefined ? undefined : {
+      name: values.grant,
+      group: values.group ?? commonOptions(values).dataset.defaultGroup,
+    },
   };
 }
 
 /** What init-schema needs from the outside world. */
 export interface InitSchemaDeps {
-  kafka: Pick<KafkaClient, "ping" | "ensureTopics" | "partitionCounts">;
+  kafka: Pick<KafkaClient, "ping" | "ensureTopics" | "partitionCounts" | "grant">;
   cassandra: CqlSchemaSession;
   out: (line: string) => void;
 }
@@ -155,6 +183,19 @@ export async function runInitSchema(
     );
   }
   out(schema.agreed ? "Schema agreed on every node." : "warning: schema agreement not reached yet");
+  if (options.grant !== undefined) {
+    const { name, group } = options.grant;
+    const dlq = deadLetterTopic(dataset.topic);
+    await kafka.grant(name, pipelineKafkaGrants(dataset.topic, dlq, group));
+    out(
+      `Kafka user ${name}: may produce to and consume ${dataset.topic}, write ${dlq}, use group ` +
+        `${group} and its transactions`,
+    );
+    for (const statement of pipelineCassandraGrants(dataset.keyspace, name)) {
+      await cassandra.execute(statement, [], { prepare: false });
+    }
+    out(`Cassandra role ${name}: SELECT and MODIFY on keyspace ${dataset.keyspace}`);
+  }
   const changed = topics.created.length > 0 || schema.keyspace === "created" ||
     schema.table === "created";
   if (!changed) out("Nothing to do: everything already existed.");

@@ -65,7 +65,7 @@ Deno.test("parseProduceOptions() reads the dataset and connection settings from 
     username: "u",
     password: "p",
   });
-  assert.equal(options.connection.kafka.tls, true);
+  assert.equal(options.connection.kafka.tls?.verifyHostname, true);
   // Flags win over the environment.
   assert.equal(
     parseProduceOptions(["--dataset", "movies"], { REVIEWS_DATASET: "songs" }).dataset.name,

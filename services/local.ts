@@ -12,8 +12,20 @@ import type { KafkaConfig } from "../lib/kafka/config.ts";
 import { messageOf } from "../lib/core/errors.ts";
 import { KafkaClient } from "../lib/kafka/client.ts";
 import { type Logger, StderrLogger } from "../lib/core/log.ts";
+import {
+  ensureSecrets,
+  readPassword,
+  type Secrets,
+  secretsIn,
+  SECURE_CASSANDRA_PORT,
+  SECURE_KAFKA_PORT,
+  SECURE_USERS,
+  secureEnvironment,
+} from "./secrets.ts";
 
 const STATE = `${PROJECT_ROOT}/.services`;
+/** The secure services' CA, certificates, keystores and passwords. */
+const SECRETS = `${STATE}/secure`;
 const CACHE = Deno.env.get("REVIEWS_CACHE_DIR") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`}/reviews`;
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
@@ -21,18 +33,19 @@ const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.
 const KAFKA_CONFIG: KafkaConfig = {
   brokers: ["127.0.0.1:9092"],
   clientId: "reviews-services",
-  tls: false,
   connectTimeoutMs: 2_000,
 };
 const CASSANDRA_CONFIG: CassandraConfig = {
   contactPoints: ["127.0.0.1:9042"],
   localDataCenter: "datacenter1",
-  tls: false,
   connectTimeoutMs: 2_000,
 };
 
 interface Service {
-  name: "kafka" | "cassandra";
+  /** kafka or cassandra: what `up kafka` selects and where its jars come from. */
+  kind: "kafka" | "cassandra";
+  /** The kind, or kind-secure: names its state folder and marks its process. */
+  name: string;
   title: string;
   version: string;
   /** The Maven pom that resolves its jars, and the properties it is resolved with. */
@@ -48,30 +61,73 @@ interface Service {
 /** Kafka 3.9 by default; `--kafka-version` or REVIEWS_KAFKA_VERSION picks another 3.x or 4.x. */
 export const DEFAULT_KAFKA_VERSION = "3.9.2";
 
-/** The Kafka service of one release, from its Maven Central jars. */
-function kafkaService(version: string): Service {
+/** How the secure services' admins connect (for readiness and setup). */
+async function secureKafkaConfig(secrets: Secrets): Promise<KafkaConfig> {
+  return {
+    ...KAFKA_CONFIG,
+    brokers: [`127.0.0.1:${SECURE_KAFKA_PORT}`],
+    tls: await clientTls(secrets),
+    sasl: {
+      mechanism: "scram-sha-512",
+      username: SECURE_USERS.kafkaAdmin,
+      password: await readPassword(secrets.passwordFiles.kafkaAdmin),
+    },
+  };
+}
+
+async function clientTls(secrets: Secrets) {
+  return {
+    ca: await Deno.readTextFile(secrets.caFile),
+    cert: await Deno.readTextFile(secrets.clientCertFile),
+    key: await Deno.readTextFile(secrets.clientKeyFile),
+    verifyHostname: true,
+  };
+}
+
+/** The Kafka service of one release, from its Maven Central jars; `secure`: SASL_SSL only. */
+function kafkaService(version: string, secure = false): Service {
   const major = Number(version.split(".")[0]);
   const logging = major >= 4
     ? `-Dlog4j2.configurationFile=${PROJECT_ROOT}/services/kafka/log4j2.properties`
     : `-Dlog4j.configuration=file:${PROJECT_ROOT}/services/kafka/log4j.properties`;
   return {
-    name: "kafka",
-    title: "Kafka",
+    kind: "kafka",
+    name: secure ? "kafka-secure" : "kafka",
+    title: secure ? "Kafka (secure)" : "Kafka",
     version,
     // Kafka 4 logs through log4j2 (3.x through log4j 1, here reload4j): another pom and config.
     pom: `${PROJECT_ROOT}/services/kafka/${major >= 4 ? "pom-4.xml" : "pom.xml"}`,
     pomProperties: { "kafka.version": version },
-    port: 9092,
+    port: secure ? SECURE_KAFKA_PORT : 9092,
     startLimitS: 120,
     async prepare(lib, state) {
       await checkFormattedBy(state, version);
+      const secrets = secure ? await ensureSecrets(SECRETS) : undefined;
       await render(
-        `${PROJECT_ROOT}/services/kafka/server.properties.template`,
+        `${PROJECT_ROOT}/services/kafka/${
+          secure ? "server-secure.properties.template" : "server.properties.template"
+        }`,
         `${state}/server.properties`,
         {
           STATE: state,
+          ...(secrets === undefined ? {} : {
+            SECRETS: secrets.dir,
+            STORE_PASSWORD: await readPassword(secrets.storePasswordFile),
+            ADMIN_PASSWORD: await readPassword(secrets.passwordFiles.kafkaAdmin),
+          }),
         },
       );
+      await Deno.chmod(`${state}/server.properties`, 0o600);
+      // The SCRAM users exist from the first start: KRaft stores them in its metadata.
+      const scram = secrets === undefined ? [] : [
+        ["kafkaAdmin", SECURE_USERS.kafkaAdmin],
+        ["kafkaPipeline", SECURE_USERS.kafkaPipeline],
+      ] as const;
+      const scramArgs: string[] = [];
+      for (const [key, user] of scram) {
+        const password = await readPassword(secrets!.passwordFiles[key]);
+        scramArgs.push("--add-scram", `SCRAM-SHA-512=[name=${user},password=${password}]`);
+      }
       const classpath = `${lib}/*`;
       const idFile = `${state}/cluster-id`;
       let clusterId = await readText(idFile);
@@ -90,13 +146,14 @@ function kafkaService(version: string): Service {
         "--config",
         `${state}/server.properties`,
         "--ignore-formatted",
+        ...scramArgs,
       ], `${state}/logs/format.log`);
       await Deno.writeTextFile(`${state}/version`, version);
       return [
         "-Xms256m",
         "-Xmx512m",
         "-XX:+UseG1GC",
-        "-Dreviews.service=kafka",
+        `-Dreviews.service=${secure ? "kafka-secure" : "kafka"}`,
         logging,
         `-Dkafka.logs.dir=${state}/logs`,
         "-cp",
@@ -106,7 +163,8 @@ function kafkaService(version: string): Service {
       ];
     },
     async ready() {
-      const client = new KafkaClient(KAFKA_CONFIG, quietLogger);
+      const config = secure ? await secureKafkaConfig(secretsIn(SECRETS)) : KAFKA_CONFIG;
+      const client = new KafkaClient(config, quietLogger);
       try {
         const cluster = await client.ping();
         return `${cluster.brokers} broker, controller ${cluster.controller}`;
@@ -132,58 +190,149 @@ async function checkFormattedBy(state: string, version: string): Promise<void> {
   }
 }
 
-const CASSANDRA: Service = {
-  name: "cassandra",
-  title: "Cassandra",
-  version: "5.0.9",
-  pom: `${PROJECT_ROOT}/services/cassandra/pom.xml`,
-  port: 9042,
-  startLimitS: 300,
-  async prepare(lib, state) {
-    await render(
-      `${PROJECT_ROOT}/services/cassandra/cassandra.yaml.template`,
-      `${state}/cassandra.yaml`,
-      { STATE: state },
-    );
-    const jvmOptions = (await Deno.readTextFile(`${PROJECT_ROOT}/services/cassandra/jvm17.options`))
-      .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
-    return [
-      "-Xms1g",
-      "-Xmx1g",
-      "-Xss512k",
-      "-Dreviews.service=cassandra",
-      ...jvmOptions,
-      "-Dcassandra-foreground=yes",
-      `-Dcassandra.config=file://${state}/cassandra.yaml`,
-      `-Dcassandra.storagedir=${state}`,
-      `-Dcassandra.logdir=${state}/logs`,
-      `-Dlogback.configurationFile=${PROJECT_ROOT}/services/cassandra/logback.xml`,
-      // One local node: no gossip to settle. The system keyspace skips fsync, which only a
-      // throwaway development node can afford.
-      "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-      "-Dcassandra.unsafesystem=true",
-      "-Dcassandra.jmx.local.port=7199",
-      "-cp",
-      `${lib}/*`,
-      "org.apache.cassandra.service.CassandraDaemon",
-    ];
-  },
-  async ready() {
-    const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
+/** Cassandra 5.0 from its Maven Central jars; `secure`: passwords, permissions and client TLS. */
+function cassandraService(secure = false): Service {
+  const name = secure ? "cassandra-secure" : "cassandra";
+  return {
+    kind: "cassandra",
+    name,
+    title: secure ? "Cassandra (secure)" : "Cassandra",
+    version: "5.0.9",
+    pom: `${PROJECT_ROOT}/services/cassandra/pom.xml`,
+    port: secure ? SECURE_CASSANDRA_PORT : 9042,
+    startLimitS: 300,
+    async prepare(lib, state) {
+      const secrets = secure ? await ensureSecrets(SECRETS) : undefined;
+      await render(
+        `${PROJECT_ROOT}/services/cassandra/${
+          secure ? "cassandra-secure.yaml.template" : "cassandra.yaml.template"
+        }`,
+        `${state}/cassandra.yaml`,
+        {
+          STATE: state,
+          ...(secrets === undefined ? {} : {
+            SECRETS: secrets.dir,
+            STORE_PASSWORD: await readPassword(secrets.storePasswordFile),
+          }),
+        },
+      );
+      await Deno.chmod(`${state}/cassandra.yaml`, 0o600);
+      const jvmOptions = (await Deno.readTextFile(
+        `${PROJECT_ROOT}/services/cassandra/jvm17.options`,
+      )).split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+      return [
+        "-Xms1g",
+        "-Xmx1g",
+        "-Xss512k",
+        `-Dreviews.service=${name}`,
+        ...jvmOptions,
+        "-Dcassandra-foreground=yes",
+        `-Dcassandra.config=file://${state}/cassandra.yaml`,
+        `-Dcassandra.storagedir=${state}`,
+        `-Dcassandra.logdir=${state}/logs`,
+        `-Dlogback.configurationFile=${PROJECT_ROOT}/services/cassandra/logback.xml`,
+        // One local node: no gossip to settle. The system keyspace skips fsync, which only a
+        // throwaway development node can afford.
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        "-Dcassandra.unsafesystem=true",
+        // The default superuser is made at once rather than after 10 s (secure setup needs it).
+        "-Dcassandra.superuser_setup_delay_ms=0",
+        // JMX (nodetool) only on the plain node: the secure one opens no unauthenticated port.
+        ...(secure ? [] : ["-Dcassandra.jmx.local.port=7199"]),
+        "-cp",
+        `${lib}/*`,
+        "org.apache.cassandra.service.CassandraDaemon",
+      ];
+    },
+    async ready() {
+      if (secure) return await secureCassandraReady(`${STATE}/${name}`, secretsIn(SECRETS));
+      const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
+      try {
+        return await releaseOf(client);
+      } finally {
+        await client.close().catch(() => {});
+      }
+    },
+  };
+}
+
+function cqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+async function releaseOf(client: CassandraClient): Promise<string> {
+  const result = await client.execute("SELECT release_version FROM system.local", [], {
+    prepare: false,
+  });
+  return `release ${result.first()?.get("release_version")}`;
+}
+
+/**
+ * Answers as the admin role. On the first start, first makes the roles: as Cassandra's default
+ * superuser, an admin superuser and the pipeline's login role (no permissions: init-schema
+ * --grant gives them); then, as the admin, takes login and superuser away from the default one.
+ */
+async function secureCassandraReady(state: string, secrets: Secrets): Promise<string> {
+  const config = async (username: string, passwordFile?: string): Promise<CassandraConfig> => ({
+    ...CASSANDRA_CONFIG,
+    contactPoints: [`127.0.0.1:${SECURE_CASSANDRA_PORT}`],
+    tls: await clientTls(secrets),
+    credentials: {
+      username,
+      password: passwordFile === undefined ? "cassandra" : await readPassword(passwordFile),
+    },
+  });
+  const marker = `${state}/roles-made`;
+  if ((await readText(marker)) === undefined) {
+    const bootstrap = new CassandraClient(await config("cassandra"), quietLogger);
     try {
-      const result = await client.execute("SELECT release_version FROM system.local", [], {
-        prepare: false,
-      });
-      return `release ${result.first()?.get("release_version")}`;
+      for (
+        const [role, file, superuser] of [
+          [SECURE_USERS.cassandraAdmin, secrets.passwordFiles.cassandraAdmin, true],
+          [SECURE_USERS.cassandraPipeline, secrets.passwordFiles.cassandraPipeline, false],
+        ] as const
+      ) {
+        // Role statements take no bind markers: the password is a literal.
+        await bootstrap.execute(
+          `CREATE ROLE IF NOT EXISTS ${role} WITH SUPERUSER = ${superuser} AND LOGIN = true ` +
+            `AND PASSWORD = ${cqlString(await readPassword(file))}`,
+          [],
+          { prepare: false },
+        );
+      }
     } finally {
-      await client.close().catch(() => {});
+      await bootstrap.close().catch(() => {});
     }
-  },
-};
+    const admin = new CassandraClient(
+      await config(SECURE_USERS.cassandraAdmin, secrets.passwordFiles.cassandraAdmin),
+      quietLogger,
+    );
+    try {
+      await admin.execute(
+        "ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false AND PASSWORD = " +
+          cqlString(crypto.randomUUID()),
+        [],
+        { prepare: false },
+      );
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    await Deno.writeTextFile(marker, "");
+  }
+  const client = new CassandraClient(
+    await config(SECURE_USERS.cassandraAdmin, secrets.passwordFiles.cassandraAdmin),
+    quietLogger,
+  );
+  try {
+    return await releaseOf(client);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
 
 /** The services `up` starts, Kafka at the version asked for. */
-function services(kafkaVersion = DEFAULT_KAFKA_VERSION): Service[] {
-  return [kafkaService(kafkaVersion), CASSANDRA];
+function services(kafkaVersion = DEFAULT_KAFKA_VERSION, secure = false): Service[] {
+  return [kafkaService(kafkaVersion, secure), cassandraService(secure)];
 }
 
 const quietLogger: Logger = { info() {}, warn() {}, debug() {} };
@@ -196,12 +345,14 @@ async function main(args: string[]): Promise<number> {
     options: {
       wipe: { type: "boolean" },
       "kafka-version": { type: "string" },
+      secure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
   const [action, only] = positionals;
+  const secure = values.secure === true;
   const kafkaVersion = values["kafka-version"] ?? Deno.env.get("REVIEWS_KAFKA_VERSION") ??
-    (await runningKafkaVersion()) ?? DEFAULT_KAFKA_VERSION;
+    (await runningKafkaVersion(secure ? "kafka-secure" : "kafka")) ?? DEFAULT_KAFKA_VERSION;
   if (!/^[34]\.\d+\.\d+$/.test(kafkaVersion)) {
     console.error(
       `error: Kafka version '${kafkaVersion}' is not one this launcher runs; give a 3.x or 4.x ` +
@@ -209,17 +360,21 @@ async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const all = services(kafkaVersion);
+  const all = services(kafkaVersion, secure);
   if (values.help || action === undefined) {
     console.log(
-      `Usage: deno task up [--kafka-version V] [SERVICE] | deno task down [--wipe] [SERVICE] |
-       deno task status
+      `Usage: deno task up [--secure] [--kafka-version V] [SERVICE] |
+       deno task down [--secure] [--wipe] [SERVICE] | deno task status
 
-  up       start Kafka ${DEFAULT_KAFKA_VERSION} and Cassandra ${CASSANDRA.version} on 127.0.0.1
+  up       start Kafka ${DEFAULT_KAFKA_VERSION} and Cassandra ${cassandraService().version} on 127.0.0.1
            (Docker Compose when a Docker engine answers, else the Maven Central jars);
            --kafka-version (or REVIEWS_KAFKA_VERSION) runs another 3.x or 4.x release
+  --secure the secure pair instead, from the jars, beside the plain one: Kafka SASL_SSL
+           (SCRAM-SHA-512, ACLs) on ${SECURE_KAFKA_PORT}, Cassandra with passwords, permissions and
+           TLS on ${SECURE_CASSANDRA_PORT}, client certificates required; a private CA, the users' passwords
+           and the settings to paste are under .services/secure/
   down     stop what 'up' started; --wipe also deletes their data
-  status   say what is running
+  status   say what is running (plain and secure)
   SERVICE  kafka or cassandra, to act on one of them only
 
 Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves the jar cache
@@ -227,32 +382,44 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
     );
     return action === undefined && !values.help ? 2 : 0;
   }
-  const selected = all.filter((service) => only === undefined || service.name === only);
+  const selected = all.filter((service) => only === undefined || service.kind === only);
   if (selected.length === 0) {
     console.error(`error: Unknown service '${only}'; use kafka or cassandra`);
     return 2;
   }
   switch (action) {
-    case "up":
-      return await up(selected);
+    case "up": {
+      const code = await up(selected, secure);
+      if (code === 0 && secure) printSecureSettings(secretsIn(SECRETS));
+      return code;
+    }
     case "down":
       return await down(values.wipe === true, selected, all.length);
     case "status":
-      return await status(all);
+      return await status([
+        ...services(kafkaVersion),
+        ...(await readText(`${STATE}/kafka-secure/cluster-id`)) !== undefined ||
+            (await readText(`${STATE}/cassandra-secure/cassandra.yaml`)) !== undefined
+          ? services(kafkaVersion, true)
+          : [],
+      ]);
     default:
       console.error(`error: Unknown action '${action}'; use up, down or status`);
       return 2;
   }
 }
 
-async function up(services: Service[]): Promise<number> {
+async function up(services: Service[], secure: boolean): Promise<number> {
   await Deno.mkdir(STATE, { recursive: true });
-  const mode = await chooseMode();
+  const mode = secure ? "jars" : await chooseMode();
+  if (secure && Deno.env.get("REVIEWS_SERVICES") === "docker") {
+    throw new Error("The secure services run from the jars only; unset REVIEWS_SERVICES");
+  }
   await Deno.writeTextFile(`${STATE}/mode`, mode);
   const started = Date.now();
   if (mode === "docker") {
     log.info("Docker engine found: starting compose.yaml");
-    const kafka = services.find((service) => service.name === "kafka");
+    const kafka = services.find((service) => service.kind === "kafka");
     // compose.yaml reads the image tag from KAFKA_VERSION (its own default otherwise).
     if (kafka && kafka.version !== DEFAULT_KAFKA_VERSION) {
       Deno.env.set("KAFKA_VERSION", kafka.version);
@@ -301,7 +468,7 @@ async function startJar(service: Service): Promise<void> {
     if (runningVersion !== undefined && runningVersion !== service.version) {
       throw new Error(
         `${service.title} ${runningVersion} is running here (pid ${running}), not ` +
-          `${service.version}; stop it first ('deno task down ${service.name}')`,
+          `${service.version}; stop it first ('deno task down ${service.kind}')`,
       );
     }
     log.info(`${service.title} is already running (pid ${running}); nothing to do`);
@@ -369,17 +536,39 @@ export function jarDirectory(
   name: "kafka" | "cassandra",
   kafkaVersion = DEFAULT_KAFKA_VERSION,
 ): string {
-  const service = services(kafkaVersion).find((candidate) => candidate.name === name)!;
-  return `${CACHE}/${service.name}-${service.version}/lib`;
+  const service = services(kafkaVersion).find((candidate) => candidate.kind === name)!;
+  return `${CACHE}/${service.kind}-${service.version}/lib`;
 }
 
-/** The Kafka release whose data is in .services/kafka, if any. */
-async function runningKafkaVersion(): Promise<string | undefined> {
-  return (await readText(`${STATE}/kafka/version`))?.trim() || undefined;
+/** The Kafka release whose data is in .services/NAME, if any. */
+async function runningKafkaVersion(name: string): Promise<string | undefined> {
+  return (await readText(`${STATE}/${name}/version`))?.trim() || undefined;
+}
+
+/**
+ * What a user pastes to point ./reviews at the secure services: the pipeline user's settings as
+ * `export` lines (passwords by file), and the admin's for init-schema. No secret is printed.
+ */
+function printSecureSettings(secrets: Secrets): void {
+  const lines = [
+    `# The secure services: CA ${secrets.caFile}; users and password files:`,
+    `#   Kafka ${SECURE_USERS.kafkaAdmin} (super user)   ${secrets.passwordFiles.kafkaAdmin}`,
+    `#   Kafka ${SECURE_USERS.kafkaPipeline} (ACLs from init-schema --grant) ${secrets.passwordFiles.kafkaPipeline}`,
+    `#   Cassandra ${SECURE_USERS.cassandraAdmin} (superuser)   ${secrets.passwordFiles.cassandraAdmin}`,
+    `#   Cassandra ${SECURE_USERS.cassandraPipeline} (grants from init-schema --grant) ${secrets.passwordFiles.cassandraPipeline}`,
+    "# The pipeline's settings (paste them):",
+    ...secureEnvironment(secrets, "pipeline").map(([k, v]) => `export ${k}=${v}`),
+    "# Then, as the admins, create the schema and grant the pipeline what it needs:",
+    `#   ${
+      secureEnvironment(secrets, "admin").filter(([k]) => /USERNAME|PASSWORD_FILE/.test(k))
+        .map(([k, v]) => `${k}=${v}`).join(" ")
+    } ./reviews init-schema --grant ${SECURE_USERS.kafkaPipeline}`,
+  ];
+  console.log(lines.join("\n"));
 }
 
 async function ensureJars(service: Service): Promise<string> {
-  const lib = `${CACHE}/${service.name}-${service.version}/lib`;
+  const lib = `${CACHE}/${service.kind}-${service.version}/lib`;
   // The marker holds a digest of the pom and its properties: a changed dependency list fetches
   // again.
   const marker = `${lib}/.complete`;
@@ -512,7 +701,7 @@ async function status(all: Service[]): Promise<number> {
       : pid === undefined
       ? "not started by this checkout"
       : `pid ${pid}`;
-    console.log(`${service.name.padEnd(10)} ${process}; 127.0.0.1:${service.port} ${answer}`);
+    console.log(`${service.name.padEnd(16)} ${process}; 127.0.0.1:${service.port} ${answer}`);
   }
   return allUp ? 0 : 1;
 }
@@ -532,7 +721,8 @@ async function alive(pid: number, name: string): Promise<boolean> {
     stderr: "null",
   }).output();
   const line = new TextDecoder().decode(out.stdout).trim();
-  return out.success && !line.startsWith("Z") && line.includes(`-Dreviews.service=${name}`);
+  return out.success && !line.startsWith("Z") &&
+    new RegExp(`-Dreviews\\.service=${name}(\\s|$)`).test(line);
 }
 
 async function portOpen(port: number): Promise<boolean> {

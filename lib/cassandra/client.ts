@@ -3,6 +3,7 @@ import type { CassandraConfig } from "./config.ts";
 import { ConnectionError, withTimeout } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { describeCassandraError } from "../core/retry.ts";
+import { nodeTlsOptions, tlsTrouble } from "../core/tls.ts";
 
 /** One row of a result, as the driver returns it. */
 export type Row = cassandra.types.Row;
@@ -26,7 +27,7 @@ export class CassandraClient {
       contactPoints: config.contactPoints,
       localDataCenter: config.localDataCenter,
       credentials: config.credentials,
-      sslOptions: config.tls ? { rejectUnauthorized: true } : undefined,
+      sslOptions: config.tls === undefined ? undefined : nodeTlsOptions(config.tls),
       socketOptions: { connectTimeout: config.connectTimeoutMs, readTimeout: 20_000 },
       policies: {
         reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(
@@ -128,10 +129,36 @@ export class CassandraClient {
 /** Turns a driver failure into an error that names the contact points and what to check. */
 export function cassandraConnectionError(config: CassandraConfig, error: unknown): ConnectionError {
   if (error instanceof ConnectionError) return error;
+  const detail = describeCassandraError(error);
+  const tls = tlsTrouble("cassandra", config.tls, detail);
+  if (tls !== undefined) {
+    return new ConnectionError(
+      "Cassandra",
+      config.contactPoints,
+      tls.detail,
+      tls.hint,
+      { cause: error },
+      "reached",
+    );
+  }
+  if (/authentication|credentials|password|username/i.test(detail)) {
+    return new ConnectionError(
+      "Cassandra",
+      config.contactPoints,
+      `the node answered, but refused the credentials: ${detail}`,
+      config.credentials
+        ? "Check --cassandra-username and the password (CASSANDRA_USERNAME, " +
+          "CASSANDRA_PASSWORD_FILE)."
+        : "The node requires authentication: give --cassandra-username and " +
+          "--cassandra-password-file (CASSANDRA_USERNAME, CASSANDRA_PASSWORD_FILE).",
+      { cause: error },
+      "reached",
+    );
+  }
   return new ConnectionError(
     "Cassandra",
     config.contactPoints,
-    describeCassandraError(error),
+    detail,
     "Check that Cassandra is listening there (local services: 'deno task up'; status: " +
       "'deno task status'), that --local-dc matches its data center, or point " +
       "--contact-points / CASSANDRA_CONTACT_POINTS at your cluster.",

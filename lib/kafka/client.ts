@@ -1,4 +1,7 @@
 import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
   type Admin,
   ConfigResourceTypes,
   type Consumer,
@@ -9,6 +12,7 @@ import {
   Partitioners,
   type Producer,
   type ProducerConfig,
+  ResourcePatternTypes,
   type RetryOptions,
   type SASLOptions,
 } from "./kafkajs.ts";
@@ -22,6 +26,7 @@ import {
   withTimeout,
 } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
+import { nodeTlsOptions, tlsTrouble } from "../core/tls.ts";
 
 // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (tulios/kafkajs#1751);
 // the runtime clamps it to 1 ms and warns on stderr. The warning says nothing to our users.
@@ -51,7 +56,7 @@ export class KafkaClient {
       new Kafka({
         clientId: config.clientId,
         brokers: config.brokers,
-        ssl: config.tls,
+        ssl: config.tls === undefined ? false : nodeTlsOptions(config.tls),
         sasl: config.sasl as SASLOptions | undefined,
         connectionTimeout: Math.min(config.connectTimeoutMs, 3_000),
         requestTimeout: 30_000,
@@ -103,7 +108,11 @@ export class KafkaClient {
     const present = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !present.has(topic.topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+      } catch (error) {
+        throw this.#refused(`create topic ${missing.map((t) => t.topic).join(", ")}`, error);
+      }
     }
     return {
       created: missing.map((topic) => topic.topic),
@@ -116,12 +125,59 @@ export class KafkaClient {
     const existing = new Set(await (await this.admin()).listTopics());
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
+      const user = this.config.sasl?.username;
       throw new ReviewsError(
         `Kafka topic${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ` +
-          `do${missing.length > 1 ? "" : "es"} not exist`,
-        `Run './reviews init-schema --dataset ${dataset}' first (with the same --topic, if any).`,
+          `do${missing.length > 1 ? "" : "es"} not exist` +
+          (user === undefined
+            ? ""
+            : `, or user ${user} may not see ${missing.length > 1 ? "them" : "it"}`),
+        `Run './reviews init-schema --dataset ${dataset}' first (with the same --topic, if any)` +
+          (user === undefined
+            ? "."
+            : `; as an admin, './reviews init-schema --grant ${user}' gives ${user} the topic.`),
       );
     }
+  }
+
+  /** A refusal by the broker (an ACL, a policy) worded with the user and the broker's reason. */
+  #refused(what: string, error: unknown): ReviewsError {
+    const reasons = [
+      ...new Set(
+        ((error as { errors?: { type?: string; message?: string }[] }).errors ?? [error as Error])
+          .map((e) => `${(e as Error).message}${"type" in e && e.type ? ` (${e.type})` : ""}`),
+      ),
+    ];
+    const denied = reasons.some((reason) => /AUTHORIZATION_FAILED|not authorized/i.test(reason));
+    const user = this.config.sasl?.username;
+    return new ReviewsError(
+      `Kafka refused to ${what}: ${reasons.join("; ")}`,
+      denied
+        ? `User ${user ?? "(anonymous)"} lacks the right to; run this as a Kafka admin ` +
+          "(--kafka-username, --kafka-password-file)."
+        : undefined,
+      { cause: error },
+    );
+  }
+
+  /** Allows `user` (a SASL user name) each operation of each grant, from any host. */
+  async grant(user: string, grants: readonly KafkaGrant[]): Promise<void> {
+    const admin = await this.admin();
+    await admin.createAcls({
+      acl: grants.flatMap((grant) =>
+        grant.operations.map((operation) => ({
+          resourceType: ACL_RESOURCES[grant.resource],
+          resourceName: grant.resource === "cluster" ? "kafka-cluster" : grant.name,
+          resourcePatternType: grant.prefixed
+            ? ResourcePatternTypes.PREFIXED
+            : ResourcePatternTypes.LITERAL,
+          principal: `User:${user}`,
+          host: "*",
+          operation: ACL_OPERATIONS[operation],
+          permissionType: AclPermissionTypes.ALLOW,
+        }))
+      ),
+    });
   }
 
   /** How many partitions each topic has (topics that exist; an empty list asks for none). */
@@ -197,10 +253,45 @@ export class KafkaClient {
   }
 }
 
+/** A permission on a Kafka resource (an ACL), as init-schema --grant gives them. */
+export interface KafkaGrant {
+  resource: "topic" | "group" | "transactional-id" | "cluster";
+  /** The resource's name, or with `prefixed` every name starting with it. */
+  name: string;
+  prefixed?: boolean;
+  operations: readonly ("read" | "write" | "describe" | "describe-configs" | "idempotent-write")[];
+}
+
+const ACL_RESOURCES = {
+  topic: AclResourceTypes.TOPIC,
+  group: AclResourceTypes.GROUP,
+  "transactional-id": AclResourceTypes.TRANSACTIONAL_ID,
+  cluster: AclResourceTypes.CLUSTER,
+};
+
+const ACL_OPERATIONS = {
+  read: AclOperationTypes.READ,
+  write: AclOperationTypes.WRITE,
+  describe: AclOperationTypes.DESCRIBE,
+  "describe-configs": AclOperationTypes.DESCRIBE_CONFIGS,
+  "idempotent-write": AclOperationTypes.IDEMPOTENT_WRITE,
+};
+
 /** Turns a kafkajs failure into an error that names the brokers and what to check. */
 export function kafkaConnectionError(config: KafkaConfig, error: unknown): ConnectionError {
   if (error instanceof ConnectionError) return error;
   const detail = rootMessage(error);
+  const tls = tlsTrouble("kafka", config.tls, detail);
+  if (tls !== undefined) {
+    return new ConnectionError(
+      "Kafka",
+      config.brokers,
+      tls.detail,
+      tls.hint,
+      { cause: error },
+      "reached",
+    );
+  }
   if (/SASL/i.test(detail)) {
     return new ConnectionError(
       "Kafka",
@@ -221,7 +312,9 @@ export function kafkaConnectionError(config: KafkaConfig, error: unknown): Conne
     detail,
     "Check that a broker is listening there (local services: 'deno task up'; status: " +
       "'deno task status'), or point --brokers / KAFKA_BROKERS at your cluster" +
-      (config.tls || config.sasl ? ", and check the TLS and SASL settings." : "."),
+      (config.tls || config.sasl
+        ? ", and check the TLS and SASL settings."
+        : ". If the listener is TLS (SSL or SASL_SSL), add --kafka-tls or --kafka-ca."),
     { cause: error },
   );
 }

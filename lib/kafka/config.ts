@@ -1,4 +1,5 @@
 /** How to reach Kafka: plain data, so parsing flags loads no client library. */
+import type { TlsConfig } from "../core/tls.ts";
 
 /** SASL mechanisms kafkajs supports out of the box. */
 export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
@@ -10,7 +11,8 @@ export type SaslMechanism = typeof SASL_MECHANISMS[number];
 export interface KafkaConfig {
   brokers: string[];
   clientId: string;
-  tls: boolean;
+  /** Undefined: plaintext. */
+  tls?: TlsConfig;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   /** Upper bound on how long a first connection may take before the command gives up. */
   connectTimeoutMs: number;

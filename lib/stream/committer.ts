@@ -51,9 +51,14 @@ export interface CommitterSettings {
   transactionTimeoutMs: number;
 }
 
+/** What every transactional id of a group's stream on a topic starts with. */
+export function transactionalIdPrefix(settings: Pick<CommitterSettings, "group" | "topic">) {
+  return `reviews.${settings.group}.${settings.topic}.`;
+}
+
 /** The transactional id of a source partition's producer within a group. */
 export function transactionalId(settings: Pick<CommitterSettings, "group" | "topic">, p: number) {
-  return `reviews.${settings.group}.${settings.topic}.${p}`;
+  return `${transactionalIdPrefix(settings)}${p}`;
 }
 
 /** The Kafka adapter of Committer. */
