@@ -48,7 +48,7 @@ const UNTRUSTED =
 const NOT_TLS =
   /wrong version number|disconnected before secure TLS|InvalidContentType|packet length too long|corrupt message|does not look like a TLS handshake/i;
 const HUNG_UP =
-  /^Closed connection|ECONNRESET|EPIPE|write after end|socket hang up|CertificateRequired|certificate required|bad certificate/i;
+  /^Closed connection|ECONNRESET|EPIPE|write after end|socket hang up|CertificateRequired|certificate required|bad ?certificate/i;
 
 /**
  * Reads a connection failure's message for a TLS cause, given how the client connected. A server

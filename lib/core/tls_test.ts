@@ -30,6 +30,10 @@ Deno.test("tlsProblem() tells an untrusted chain, a wrong name and a TLS mismatc
   assert.equal(tlsProblem("Closed connection", plain), "tls-expected");
   assert.equal(tlsProblem("read ECONNRESET", plain), "tls-expected");
   assert.equal(tlsProblem("write EPIPE", { tls: true, clientCert: false }), "client-cert");
+  assert.equal(
+    tlsProblem("received fatal alert: BadCertificate", { tls: true, clientCert: false }),
+    "client-cert",
+  );
   assert.equal(tlsProblem("write EPIPE", tls), undefined);
   assert.equal(tlsProblem("connect ECONNREFUSED 127.0.0.1:9092", plain), undefined);
   assert.equal(tlsProblem("connect ECONNREFUSED 127.0.0.1:9092", tls), undefined);
