@@ -1,6 +1,7 @@
 import { defineCommand } from "../lib/cli/command.ts";
 import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
 import { integer, Invalid, nonEmpty } from "../lib/core/parse.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { pipelineCassandraGrants, pipelineKafkaGrants } from "../lib/stream/permissions.ts";
 import type { CqlSchemaSession } from "../lib/cassandra/client.ts";
 import {
@@ -31,6 +32,14 @@ const INIT_SCHEMA_FLAGS = {
     arg: "N",
     help: "replication factor of a new topic",
     default: "1",
+    parse: integer({ min: 1, max: 100 }),
+  }),
+  "min-insync-replicas": option({
+    arg: "N",
+    help: "min.insync.replicas of a new topic: with acks from all in-sync\n" +
+      "replicas, a write needs N copies (2 keeps writing with one broker\n" +
+      "down and never acknowledges a single copy)",
+    defaultNote: "2 when the replication factor is 3 or more, else 1",
     parse: integer({ min: 1, max: 100 }),
   }),
   "keyspace-replication": option({
@@ -85,6 +94,7 @@ ${COMMON_HELP}`;
 export interface InitSchemaOptions extends CommonOptions {
   partitions: number;
   replicationFactor: number;
+  minInsyncReplicas: number;
   keyspaceReplication: Replication;
   /** Seconds; undefined when --ttl was not given (a new table keeps rows forever). */
   ttlSeconds?: number;
@@ -95,10 +105,20 @@ export interface InitSchemaOptions extends CommonOptions {
 /** Turns init-schema's flags into options; pure. */
 export function parseInitSchemaOptions(args: readonly string[], env: Env): InitSchemaOptions {
   const { values } = readFlags("init-schema", { ...COMMON_FLAGS, ...INIT_SCHEMA_FLAGS }, args, env);
+  const replicationFactor = values["replication-factor"];
+  const minInsyncReplicas = values["min-insync-replicas"] ?? (replicationFactor >= 3 ? 2 : 1);
+  if (minInsyncReplicas > replicationFactor) {
+    throw new UsageError(
+      `Flag --min-insync-replicas (${minInsyncReplicas}) is above --replication-factor ` +
+        `(${replicationFactor}): no write could ever be acknowledged`,
+      "Give at most the replication factor; 2 with a factor of 3 is the usual choice.",
+    );
+  }
   return {
     ...commonOptions(values),
     partitions: values.partitions,
-    replicationFactor: values["replication-factor"],
+    replicationFactor,
+    minInsyncReplicas,
     keyspaceReplication: values["keyspace-replication"],
     ttlSeconds: values.ttl,
     grant: values.grant === undefined ? undefined : {
@@ -130,12 +150,13 @@ export async function runInitSchema(
       topic,
       numPartitions: options.partitions,
       replicationFactor: options.replicationFactor,
+      configEntries: [{ name: "min.insync.replicas", value: String(options.minInsyncReplicas) }],
     })),
   );
   for (const topic of topics.created) {
     out(
       `Kafka topic ${topic}: created (${options.partitions} partitions, replication factor ` +
-        `${options.replicationFactor})`,
+        `${options.replicationFactor}, min.insync.replicas ${options.minInsyncReplicas})`,
     );
   }
   for (const [topic, partitions] of await kafka.partitionCounts(topics.existing)) {

@@ -11,6 +11,32 @@ Deno.test("parseInitSchemaOptions() defaults: 3 partitions, replication factor 1
   assert.deepEqual(options.keyspaceReplication, { strategy: "SimpleStrategy", factor: 1 });
 });
 
+Deno.test("--min-insync-replicas defaults to 2 with a factor of 3, 1 below; never above the factor", () => {
+  assert.equal(parseInitSchemaOptions([], {}).minInsyncReplicas, 1);
+  assert.equal(parseInitSchemaOptions(["--replication-factor", "3"], {}).minInsyncReplicas, 2);
+  assert.equal(
+    parseInitSchemaOptions(["--replication-factor", "3", "--min-insync-replicas", "3"], {})
+      .minInsyncReplicas,
+    3,
+  );
+  assert.throws(
+    () => parseInitSchemaOptions(["--min-insync-replicas", "2"], {}),
+    /--min-insync-replicas \(2\) is above --replication-factor \(1\)/,
+  );
+});
+
+Deno.test("--grant takes a plain role name and covers the dataset's group unless told", () => {
+  assert.deepEqual(parseInitSchemaOptions(["--grant", "pipeline"], {}).grant, {
+    name: "pipeline",
+    group: "reviews-movies",
+  });
+  assert.deepEqual(parseInitSchemaOptions(["--grant", "p", "--group", "g"], {}).grant, {
+    name: "p",
+    group: "g",
+  });
+  assert.throws(() => parseInitSchemaOptions(["--grant", "Robert'); DROP"], {}), /--grant takes/);
+});
+
 Deno.test("parseReplication() reads a factor or per-data-center factors", () => {
   assert.equal(
     replicationCql(mustParse(parseReplication, "3")),

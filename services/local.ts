@@ -44,8 +44,10 @@ const CASSANDRA_CONFIG: CassandraConfig = {
 interface Service {
   /** kafka or cassandra: what `up kafka` selects and where its jars come from. */
   kind: "kafka" | "cassandra";
-  /** The kind, or kind-secure: names its state folder and marks its process. */
+  /** kafka, kafka-secure or kafka-2 (a cluster node): names its state folder, marks its process. */
   name: string;
+  /** The loopback address it listens on (cluster nodes: 127.0.0.N). */
+  host: string;
   title: string;
   version: string;
   /** The Maven pom that resolves its jars, and the properties it is resolved with. */
@@ -84,16 +86,35 @@ async function clientTls(secrets: Secrets) {
   };
 }
 
-/** The Kafka service of one release, from its Maven Central jars; `secure`: SASL_SSL only. */
-function kafkaService(version: string, secure = false): Service {
+/** A node of the local cluster: its number (1 to count) and how many there are. */
+export interface ClusterNode {
+  id: number;
+  count: number;
+}
+
+/** Node N of the cluster listens on 127.0.0.N. */
+const nodeHost = (node?: ClusterNode) => node === undefined ? "127.0.0.1" : `127.0.0.${node.id}`;
+
+/** The Cassandra token of node `id` of `count`: the ring split evenly (Murmur3 range). */
+export function ringToken(id: number, count: number): string {
+  const span = 2n ** 64n;
+  return String(-(2n ** 63n) + (span / BigInt(count)) * BigInt(id - 1));
+}
+
+/**
+ * The Kafka service of one release, from its Maven Central jars; `secure`: SASL_SSL only;
+ * `node`: one node of the local cluster (controller and broker, on 127.0.0.N).
+ */
+function kafkaService(version: string, secure = false, node?: ClusterNode): Service {
   const major = Number(version.split(".")[0]);
   const logging = major >= 4
     ? `-Dlog4j2.configurationFile=${PROJECT_ROOT}/services/kafka/log4j2.properties`
     : `-Dlog4j.configuration=file:${PROJECT_ROOT}/services/kafka/log4j.properties`;
   return {
     kind: "kafka",
-    name: secure ? "kafka-secure" : "kafka",
-    title: secure ? "Kafka (secure)" : "Kafka",
+    name: node ? `kafka-${node.id}` : secure ? "kafka-secure" : "kafka",
+    host: nodeHost(node),
+    title: node ? `Kafka node ${node.id}` : secure ? "Kafka (secure)" : "Kafka",
     version,
     // Kafka 4 logs through log4j2 (3.x through log4j 1, here reload4j): another pom and config.
     pom: `${PROJECT_ROOT}/services/kafka/${major >= 4 ? "pom-4.xml" : "pom.xml"}`,
@@ -103,13 +124,26 @@ function kafkaService(version: string, secure = false): Service {
     async prepare(lib, state) {
       await checkFormattedBy(state, version);
       const secrets = secure ? await ensureSecrets(SECRETS) : undefined;
+      const template = node
+        ? "server-cluster.properties.template"
+        : secure
+        ? "server-secure.properties.template"
+        : "server.properties.template";
       await render(
-        `${PROJECT_ROOT}/services/kafka/${
-          secure ? "server-secure.properties.template" : "server.properties.template"
-        }`,
+        `${PROJECT_ROOT}/services/kafka/${template}`,
         `${state}/server.properties`,
         {
           STATE: state,
+          ...(node === undefined ? {} : {
+            NODE_ID: String(node.id),
+            HOST: nodeHost(node),
+            NODES: String(node.count),
+            MIN_ISR: String(node.count >= 3 ? 2 : 1),
+            VOTERS: Array.from(
+              { length: node.count },
+              (_, i) => `${i + 1}@${nodeHost({ id: i + 1, count: node.count })}:9093`,
+            ).join(","),
+          }),
           ...(secrets === undefined ? {} : {
             SECRETS: secrets.dir,
             STORE_PASSWORD: await readPassword(secrets.storePasswordFile),
@@ -129,12 +163,9 @@ function kafkaService(version: string, secure = false): Service {
         scramArgs.push("--add-scram", `SCRAM-SHA-512=[name=${user},password=${password}]`);
       }
       const classpath = `${lib}/*`;
-      const idFile = `${state}/cluster-id`;
-      let clusterId = await readText(idFile);
-      if (!clusterId) {
-        clusterId = kraftClusterId();
-        await Deno.writeTextFile(idFile, clusterId);
-      }
+      // The nodes of a cluster share one cluster id.
+      const idFile = node ? `${STATE}/kafka-cluster-id` : `${state}/cluster-id`;
+      const clusterId = await storedClusterId(idFile);
       await run("java", [
         "-cp",
         classpath,
@@ -151,9 +182,9 @@ function kafkaService(version: string, secure = false): Service {
       await Deno.writeTextFile(`${state}/version`, version);
       return [
         "-Xms256m",
-        "-Xmx512m",
+        node ? "-Xmx384m" : "-Xmx512m",
         "-XX:+UseG1GC",
-        `-Dreviews.service=${secure ? "kafka-secure" : "kafka"}`,
+        `-Dreviews.service=${node ? `kafka-${node.id}` : secure ? "kafka-secure" : "kafka"}`,
         logging,
         `-Dkafka.logs.dir=${state}/logs`,
         "-cp",
@@ -163,11 +194,15 @@ function kafkaService(version: string, secure = false): Service {
       ];
     },
     async ready() {
-      const config = secure ? await secureKafkaConfig(secretsIn(SECRETS)) : KAFKA_CONFIG;
+      const config = secure
+        ? await secureKafkaConfig(secretsIn(SECRETS))
+        : { ...KAFKA_CONFIG, brokers: [`${nodeHost(node)}:9092`] };
       const client = new KafkaClient(config, quietLogger);
       try {
         const cluster = await client.ping();
-        return `${cluster.brokers} broker, controller ${cluster.controller}`;
+        return `${cluster.brokers} broker${
+          cluster.brokers === 1 ? "" : "s"
+        }, controller ${cluster.controller}`;
       } finally {
         await client.close();
       }
@@ -191,25 +226,33 @@ async function checkFormattedBy(state: string, version: string): Promise<void> {
 }
 
 /** Cassandra 5.0 from its Maven Central jars; `secure`: passwords, permissions and client TLS. */
-function cassandraService(secure = false): Service {
-  const name = secure ? "cassandra-secure" : "cassandra";
+function cassandraService(secure = false, node?: ClusterNode): Service {
+  const name = node ? `cassandra-${node.id}` : secure ? "cassandra-secure" : "cassandra";
   return {
     kind: "cassandra",
     name,
-    title: secure ? "Cassandra (secure)" : "Cassandra",
+    host: nodeHost(node),
+    title: node ? `Cassandra node ${node.id}` : secure ? "Cassandra (secure)" : "Cassandra",
     version: "5.0.9",
     pom: `${PROJECT_ROOT}/services/cassandra/pom.xml`,
     port: secure ? SECURE_CASSANDRA_PORT : 9042,
     startLimitS: 300,
     async prepare(lib, state) {
       const secrets = secure ? await ensureSecrets(SECRETS) : undefined;
+      const template = node
+        ? "cassandra-cluster.yaml.template"
+        : secure
+        ? "cassandra-secure.yaml.template"
+        : "cassandra.yaml.template";
       await render(
-        `${PROJECT_ROOT}/services/cassandra/${
-          secure ? "cassandra-secure.yaml.template" : "cassandra.yaml.template"
-        }`,
+        `${PROJECT_ROOT}/services/cassandra/${template}`,
         `${state}/cassandra.yaml`,
         {
           STATE: state,
+          ...(node === undefined ? {} : {
+            HOST: nodeHost(node),
+            TOKEN: ringToken(node.id, node.count),
+          }),
           ...(secrets === undefined ? {} : {
             SECRETS: secrets.dir,
             STORE_PASSWORD: await readPassword(secrets.storePasswordFile),
@@ -221,8 +264,8 @@ function cassandraService(secure = false): Service {
         `${PROJECT_ROOT}/services/cassandra/jvm17.options`,
       )).split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
       return [
-        "-Xms1g",
-        "-Xmx1g",
+        node ? "-Xms768m" : "-Xms1g",
+        node ? "-Xmx768m" : "-Xmx1g",
         "-Xss512k",
         `-Dreviews.service=${name}`,
         ...jvmOptions,
@@ -238,7 +281,7 @@ function cassandraService(secure = false): Service {
         // The default superuser is made at once rather than after 10 s (secure setup needs it).
         "-Dcassandra.superuser_setup_delay_ms=0",
         // JMX (nodetool) only on the plain node: the secure one opens no unauthenticated port.
-        ...(secure ? [] : ["-Dcassandra.jmx.local.port=7199"]),
+        ...(secure ? [] : [`-Dcassandra.jmx.local.port=${7199 + ((node?.id ?? 1) - 1) * 100}`]),
         "-cp",
         `${lib}/*`,
         "org.apache.cassandra.service.CassandraDaemon",
@@ -246,7 +289,10 @@ function cassandraService(secure = false): Service {
     },
     async ready() {
       if (secure) return await secureCassandraReady(`${STATE}/${name}`, secretsIn(SECRETS));
-      const client = new CassandraClient(CASSANDRA_CONFIG, quietLogger);
+      const client = new CassandraClient({
+        ...CASSANDRA_CONFIG,
+        contactPoints: [`${nodeHost(node)}:9042`],
+      }, quietLogger);
       try {
         return await releaseOf(client);
       } finally {
@@ -330,10 +376,22 @@ async function secureCassandraReady(state: string, secrets: Secrets): Promise<st
   }
 }
 
-/** The services `up` starts, Kafka at the version asked for. */
-function services(kafkaVersion = DEFAULT_KAFKA_VERSION, secure = false): Service[] {
-  return [kafkaService(kafkaVersion, secure), cassandraService(secure)];
+/** The services `up` starts, Kafka at the version asked for; `nodes` > 1: the cluster's nodes. */
+function services(kafkaVersion = DEFAULT_KAFKA_VERSION, secure = false, nodes = 1): Service[] {
+  if (nodes <= 1) return [kafkaService(kafkaVersion, secure), cassandraService(secure)];
+  const all = Array.from({ length: nodes }, (_, i) => ({ id: i + 1, count: nodes }));
+  return [
+    ...all.map((node) => kafkaService(kafkaVersion, false, node)),
+    ...all.map((node) => cassandraService(false, node)),
+  ];
 }
+
+/** Every plain service name either topology may have started, for the mixing check. */
+const PLAIN_NAMES = [
+  "kafka",
+  "cassandra",
+  ...[1, 2, 3, 4, 5].flatMap((i) => [`kafka-${i}`, `cassandra-${i}`]),
+];
 
 const quietLogger: Logger = { info() {}, warn() {}, debug() {} };
 const log = new StderrLogger();
@@ -346,6 +404,7 @@ async function main(args: string[]): Promise<number> {
       wipe: { type: "boolean" },
       "kafka-version": { type: "string" },
       secure: { type: "boolean" },
+      nodes: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -360,10 +419,25 @@ async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const all = services(kafkaVersion, secure);
+  // The cluster's size: as asked, or for anything but a plain `up`, what `up` last started.
+  const startedNodes = Number((await readText(`${STATE}/topology`))?.trim() ?? "1") || 1;
+  const nodes = values.nodes !== undefined
+    ? Number(values.nodes)
+    : action !== "up" || only?.includes(":")
+    ? startedNodes
+    : 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 5) {
+    console.error(`error: --nodes takes 1 to 5, got '${values.nodes}'`);
+    return 2;
+  }
+  if (secure && nodes > 1) {
+    console.error("error: the secure pair runs as one node each; drop --nodes or --secure");
+    return 2;
+  }
+  const all = services(kafkaVersion, secure, nodes);
   if (values.help || action === undefined) {
     console.log(
-      `Usage: deno task up [--secure] [--kafka-version V] [SERVICE] |
+      `Usage: deno task up [--nodes 3 | --secure] [--kafka-version V] [SERVICE] |
        deno task down [--secure] [--wipe] [SERVICE] | deno task status
 
   up       start Kafka ${DEFAULT_KAFKA_VERSION} and Cassandra ${cassandraService().version} on 127.0.0.1
@@ -373,23 +447,36 @@ async function main(args: string[]): Promise<number> {
            (SCRAM-SHA-512, ACLs) on ${SECURE_KAFKA_PORT}, Cassandra with passwords, permissions and
            TLS on ${SECURE_CASSANDRA_PORT}, client certificates required; a private CA, the users' passwords
            and the settings to paste are under .services/secure/
+  --nodes N a local cluster instead: N Kafka nodes (each controller and broker) and an N-node
+           Cassandra ring, node i on 127.0.0.i with the usual ports; from the jars
   down     stop what 'up' started; --wipe also deletes their data
-  status   say what is running (plain and secure)
-  SERVICE  kafka or cassandra, to act on one of them only
+  status   say what is running (plain, cluster and secure)
+  SERVICE  kafka or cassandra, to act on one of them only; kafka:2 or cassandra:3 for one
+           node of the cluster (down, then up, to simulate its loss)
 
 Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves the jar cache
 (default ${CACHE}).`,
     );
     return action === undefined && !values.help ? 2 : 0;
   }
-  const selected = all.filter((service) => only === undefined || service.kind === only);
+  const selected = all.filter((service) =>
+    only === undefined || service.kind === only || service.name === only.replace(":", "-")
+  );
   if (selected.length === 0) {
-    console.error(`error: Unknown service '${only}'; use kafka or cassandra`);
+    console.error(
+      `error: Unknown service '${only}'; use kafka or cassandra` +
+        (nodes > 1 ? `, or kafka:N / cassandra:N for N in 1..${nodes}` : ""),
+    );
     return 2;
   }
   switch (action) {
     case "up": {
+      if (!secure) await refuseMixing(all, nodes, startedNodes);
       const code = await up(selected, secure);
+      if (code === 0 && !secure && only === undefined) {
+        await Deno.writeTextFile(`${STATE}/topology`, String(nodes));
+        if (nodes > 1) await checkCluster(nodes);
+      }
       if (code === 0 && secure) printSecureSettings(secretsIn(SECRETS));
       return code;
     }
@@ -397,7 +484,7 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
       return await down(values.wipe === true, selected, all.length);
     case "status":
       return await status([
-        ...services(kafkaVersion),
+        ...services(kafkaVersion, false, nodes),
         ...(await readText(`${STATE}/kafka-secure/cluster-id`)) !== undefined ||
             (await readText(`${STATE}/cassandra-secure/cassandra.yaml`)) !== undefined
           ? services(kafkaVersion, true)
@@ -409,11 +496,88 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
   }
 }
 
+/**
+ * The single node and the cluster share ports: one never starts while the other runs, and the
+ * user is told what runs and what to do, before anything starts (never half a cluster).
+ */
+async function refuseMixing(wanted: Service[], nodes: number, startedNodes: number) {
+  const names = new Set(wanted.map((service) => service.name));
+  const others: string[] = [];
+  for (const name of PLAIN_NAMES.filter((name) => !names.has(name))) {
+    const pid = await livePid(`${STATE}/${name}/pid`, name);
+    if (pid !== undefined) others.push(`${name} (pid ${pid})`);
+  }
+  if (others.length === 0) return;
+  const running = startedNodes > 1
+    ? `the ${startedNodes}-node cluster`
+    : "the single-node services";
+  const asked = nodes > 1 ? `a ${nodes}-node cluster` : "the single-node services";
+  throw new Error(
+    `${capitalize(running)} ${startedNodes > 1 ? "runs" : "run"} here (${
+      others.join(", ")
+    }), and ${asked} would take the same ` +
+      `ports. Stop them first with 'deno task down', then run this again; nothing was started.`,
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Waits until every broker is in the cluster and every Cassandra node sees all its peers. */
+async function checkCluster(nodes: number): Promise<void> {
+  const hosts = Array.from({ length: nodes }, (_, i) => nodeHost({ id: i + 1, count: nodes }));
+  const deadline = Date.now() + 120_000;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const kafka = new KafkaClient(
+        { ...KAFKA_CONFIG, brokers: hosts.map((host) => `${host}:9092`) },
+        quietLogger,
+      );
+      let brokers: number;
+      try {
+        brokers = (await kafka.ping()).brokers;
+      } finally {
+        await kafka.close();
+      }
+      const peers = await Promise.all(hosts.map(async (host) => {
+        const client = new CassandraClient(
+          { ...CASSANDRA_CONFIG, contactPoints: [`${host}:9042`] },
+          quietLogger,
+        );
+        try {
+          return (await client.execute("SELECT peer FROM system.peers_v2", [], { prepare: false }))
+            .rowLength;
+        } finally {
+          await client.close().catch(() => {});
+        }
+      }));
+      if (brokers === nodes && peers.every((count) => count === nodes - 1)) {
+        log.info(
+          `Cluster ready: ${nodes} Kafka brokers and a ${nodes}-node Cassandra ring on ` +
+            `${hosts.join(", ")}; brokers ${hosts.map((h) => `${h}:9092`).join(",")}, contact ` +
+            `points ${hosts.join(",")}`,
+        );
+        return;
+      }
+      last = `${brokers} brokers, Cassandra peers seen ${peers.join("/")}`;
+    } catch (error) {
+      last = messageOf(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  throw new Error(`The cluster did not come together within 120 s (last: ${last})`);
+}
+
 async function up(services: Service[], secure: boolean): Promise<number> {
   await Deno.mkdir(STATE, { recursive: true });
-  const mode = secure ? "jars" : await chooseMode();
-  if (secure && Deno.env.get("REVIEWS_SERVICES") === "docker") {
-    throw new Error("The secure services run from the jars only; unset REVIEWS_SERVICES");
+  const clusterNodes = services.some((service) => /-\d$/.test(service.name));
+  const mode = secure || clusterNodes ? "jars" : await chooseMode();
+  if ((secure || clusterNodes) && Deno.env.get("REVIEWS_SERVICES") === "docker") {
+    throw new Error(
+      "The secure pair and the cluster run from the jars only here; unset REVIEWS_SERVICES",
+    );
   }
   await Deno.writeTextFile(`${STATE}/mode`, mode);
   const started = Date.now();
@@ -437,7 +601,16 @@ async function up(services: Service[], secure: boolean): Promise<number> {
     await Promise.all(services.map((service) => waitReady(service, undefined)));
   } else {
     await requireTools();
-    await Promise.all(services.map((service) => startJar(service)));
+    // Kafka nodes start together (the metadata quorum needs a majority to answer); Cassandra
+    // nodes one after the other, as a ring is grown.
+    const kafkas = services.filter((service) => service.kind === "kafka");
+    const cassandras = services.filter((service) => service.kind === "cassandra");
+    await Promise.all([
+      Promise.all(kafkas.map((service) => startJar(service))),
+      (async () => {
+        for (const service of cassandras) await startJar(service);
+      })(),
+    ]);
   }
   log.info(`Services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
@@ -475,9 +648,9 @@ async function startJar(service: Service): Promise<void> {
     await waitReady(service, running);
     return;
   }
-  if (await portOpen(service.port)) {
+  if (await portOpen(service.host, service.port)) {
     throw new Error(
-      `Port ${service.port} is already taken by a process this checkout did not start; ` +
+      `Port ${service.host}:${service.port} is already taken by a process this checkout did not start; ` +
         `stop it, or use it directly and skip 'deno task up'`,
     );
   }
@@ -611,7 +784,7 @@ async function waitReady(service: Service, pid: number | undefined, logFile?: st
     try {
       const detail = await service.ready();
       log.info(
-        `${service.title} answers on 127.0.0.1:${service.port} (${detail})` +
+        `${service.title} answers on ${service.host}:${service.port} (${detail})` +
           (logFile ? `; log: ${logFile}` : ""),
       );
       return;
@@ -664,6 +837,9 @@ async function down(wipe: boolean, services: Service[], total: number): Promise<
     for (const service of services) {
       await Deno.remove(`${STATE}/${service.name}`, { recursive: true }).catch(() => {});
     }
+    if (services.some((service) => service.name === "kafka-1")) {
+      await Deno.remove(`${STATE}/kafka-cluster-id`).catch(() => {});
+    }
     log.info("Data wiped");
   }
   return 0;
@@ -701,7 +877,7 @@ async function status(all: Service[]): Promise<number> {
       : pid === undefined
       ? "not started by this checkout"
       : `pid ${pid}`;
-    console.log(`${service.name.padEnd(16)} ${process}; 127.0.0.1:${service.port} ${answer}`);
+    console.log(`${service.name.padEnd(16)} ${process}; ${service.host}:${service.port} ${answer}`);
   }
   return allUp ? 0 : 1;
 }
@@ -725,9 +901,9 @@ async function alive(pid: number, name: string): Promise<boolean> {
     new RegExp(`-Dreviews\\.service=${name}(\\s|$)`).test(line);
 }
 
-async function portOpen(port: number): Promise<boolean> {
+async function portOpen(hostname: string, port: number): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = await Deno.connect({ hostname, port });
     conn.close();
     return true;
   } catch {
@@ -750,6 +926,24 @@ async function render(template: string, target: string, vars: Record<string, str
     target,
     text.replace(/\$\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole),
   );
+}
+
+const clusterIds = new Map<string, Promise<string>>();
+
+/** The cluster id kept in `file`, made on first use; the nodes starting together share it. */
+function storedClusterId(file: string): Promise<string> {
+  let id = clusterIds.get(file);
+  if (id === undefined) {
+    id = (async () => {
+      const stored = (await readText(file))?.trim();
+      if (stored) return stored;
+      const made = kraftClusterId();
+      await Deno.writeTextFile(file, made);
+      return made;
+    })();
+    clusterIds.set(file, id);
+  }
+  return id;
 }
 
 /**

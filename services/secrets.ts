@@ -94,8 +94,22 @@ export async function readPassword(file: string): Promise<string> {
   return (await Deno.readTextFile(file)).split("\n")[0];
 }
 
-/** Makes the CA, the server and client certificates, the stores and the passwords, once. */
-export async function ensureSecrets(dir: string): Promise<Secrets> {
+const making = new Map<string, Promise<Secrets>>();
+
+/**
+ * Makes the CA, the server and client certificates, the stores and the passwords, once; both
+ * secure services ask at the same time, and share the one making.
+ */
+export function ensureSecrets(dir: string): Promise<Secrets> {
+  let secrets = making.get(dir);
+  if (secrets === undefined) {
+    secrets = makeSecrets(dir);
+    making.set(dir, secrets);
+  }
+  return secrets;
+}
+
+async function makeSecrets(dir: string): Promise<Secrets> {
   const secrets = secretsIn(dir);
   if (await exists(`${dir}/.complete`)) return secrets;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -215,9 +229,8 @@ async function tool(command: string, args: string[]): Promise<void> {
     );
   }
   if (!output.success) {
-    throw new Error(
-      `'${command} ${args[0]}' failed: ${new TextDecoder().decode(output.stderr).slice(-2000)}`,
-    );
+    const said = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    throw new Error(`'${command} ${args[0]}' failed: ${said.slice(-2000)}`);
   }
 }
 

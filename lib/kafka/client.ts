@@ -102,17 +102,23 @@ export class KafkaClient {
 
   /** Creates missing topics and reports which ones were new. */
   async ensureTopics(
-    topics: { topic: string; numPartitions: number; replicationFactor: number }[],
+    topics: {
+      topic: string;
+      numPartitions: number;
+      replicationFactor: number;
+      configEntries?: { name: string; value: string }[];
+    }[],
   ): Promise<{ created: string[]; existing: string[] }> {
     const admin = await this.admin();
     const present = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !present.has(topic.topic));
     if (missing.length > 0) {
       try {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        await admin.createTopics({ topics: missing, waitForLeaders: false });
       } catch (error) {
         throw this.#refused(`create topic ${missing.map((t) => t.topic).join(", ")}`, error);
       }
+      await this.#awaitLeaders(missing.map((t) => t.topic));
     }
     return {
       created: missing.map((topic) => topic.topic),
@@ -138,6 +144,34 @@ export class KafkaClient {
             : `; as an admin, './reviews init-schema --grant ${user}' gives ${user} the topic.`),
       );
     }
+  }
+
+  /**
+   * Waits until every partition of new topics has a leader. On several brokers the metadata
+   * reaches each one at its own pace, so "unknown topic" is expected for a moment.
+   */
+  async #awaitLeaders(topics: string[], limitMs = 30_000): Promise<void> {
+    const admin = await this.admin();
+    const deadline = Date.now() + limitMs;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics });
+        const leaderless = metadata.topics.flatMap((t) =>
+          t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`)
+        );
+        if (leaderless.length === 0) return;
+        last = `no leader yet for ${leaderless.join(", ")}`;
+      } catch (error) {
+        last = messageOf(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new ReviewsError(
+      `Kafka created ${topics.join(", ")} but gave not every partition a leader within ` +
+        `${limitMs / 1000} s (last: ${last})`,
+      "Check that the brokers are up ('deno task status') and run init-schema again.",
+    );
   }
 
   /** A refusal by the broker (an ACL, a policy) worded with the user and the broker's reason. */

@@ -190,9 +190,14 @@ export async function readTopic(
  * Reads the first `count` messages of a topic (all of them, bad ones included) and counts the
  * distinct primary keys among the valid events: the rows the table should end up with.
  */
-export async function distinctEvents(topic: string, count: number, name: string): Promise<number> {
+export async function distinctEvents(
+  topic: string,
+  count: number,
+  name: string,
+  timeoutMs?: number,
+): Promise<number> {
   const dataset = datasetByName(name);
-  const messages = await readTopic(topic, count);
+  const messages = await readTopic(topic, count, timeoutMs);
   const keys = new Set<string>();
   for (const message of messages) {
     const decoded = decodeEvent(message.value, dataset);
@@ -330,7 +335,8 @@ export async function cleanUp(name: { keyspace?: string; topic?: string }): Prom
 /** Stops or starts one local service the way a user would (`deno task down kafka`). */
 export async function localService(
   action: "up" | "down",
-  name: "kafka" | "cassandra",
+  /** kafka or cassandra, or one cluster node: kafka:2, cassandra:3. */
+  name: string,
 ): Promise<void> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, name],

@@ -1,0 +1,249 @@
+/**
+ * The pipeline on the local 3-node cluster (`deno task up --nodes 3`; run by
+ * `deno task test:cluster`): a node of either service lost mid-stream loses nothing, two
+ * Cassandra nodes lost stop the writes without committing anything until one is back, and three
+ * members of one group share six partitions when one of them is killed.
+ */
+import assert from "node:assert/strict";
+import { PROJECT_ROOT } from "../../lib/core/resources.ts";
+import {
+  assertAllCommitted,
+  cleanUp,
+  CliProcess,
+  committedOffsets,
+  distinctEvents,
+  endOffsets,
+  localService,
+  runCliOk,
+  uniqueName,
+} from "../support/helpers.ts";
+
+const NODES = [1, 2, 3];
+const CLUSTER = {
+  KAFKA_BROKERS: NODES.map((n) => `127.0.0.${n}:9092`).join(","),
+  CASSANDRA_CONTACT_POINTS: NODES.map((n) => `127.0.0.${n}`).join(","),
+};
+// The test's own clients (helpers) read the same settings.
+for (const [key, value] of Object.entries(CLUSTER)) Deno.env.set(key, value);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SIGKILLs one node, as a crash would. */
+async function kill(service: "kafka" | "cassandra", node: number): Promise<void> {
+  const pid = Number(
+    (await Deno.readTextFile(`${PROJECT_ROOT}/.services/${service}-${node}/pid`)).trim(),
+  );
+  Deno.kill(pid, "SIGKILL");
+  // Gone before the test goes on.
+  for (let i = 0; i < 100; i++) {
+    try {
+      Deno.kill(pid, "SIGCONT");
+    } catch {
+      return;
+    }
+    await sleep(100);
+  }
+}
+
+/** The rows of a table, read at QUORUM (a node that was down may still be catching up). */
+async function rows(keyspace: string, table: string): Promise<number> {
+  const run = await runCliOk([
+    "query",
+    "cql",
+    `SELECT COUNT(*) AS n FROM ${keyspace}.${table}`,
+    "--consistency",
+    "quorum",
+    "--json",
+  ]);
+  return JSON.parse(run.stdout)[0].n;
+}
+
+async function waitForRows(keyspace: string, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = -1;
+  while (Date.now() < deadline) {
+    try {
+      seen = await rows(keyspace, "movie_reviews");
+      if (seen >= expected) return seen;
+    } catch {
+      // A node may be restarting.
+    }
+    await sleep(1_000);
+  }
+  return seen;
+}
+
+/** A topic and keyspace replicated three times, topics with min.insync.replicas 2. */
+async function replicated(prefix: string) {
+  const id = uniqueName(prefix);
+  const flags = ["--topic", id, "--keyspace", id];
+  const init = await runCliOk([
+    "init-schema",
+    ...flags,
+    "--partitions",
+    "6",
+    "--replication-factor",
+    "3",
+    "--keyspace-replication",
+    "datacenter1:3",
+  ]);
+  assert.match(init.stdout, /replication factor 3, min\.insync\.replicas 2/);
+  assert.match(init.stdout, /NetworkTopologyStrategy, datacenter1=3/);
+  return { id, flags };
+}
+
+function streamOf(flags: string[], group: string, ...extra: string[]) {
+  return new CliProcess([
+    "stream",
+    ...flags,
+    "--group",
+    group,
+    "--interval",
+    "500ms",
+    ...extra,
+  ]);
+}
+
+const noSanitizers = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "a Cassandra node SIGKILLed under a LOCAL_QUORUM stream, then restarted: nothing lost",
+  ...noSanitizers,
+}, async () => {
+  const { id, flags } = await replicated("cass_node");
+  const stream = streamOf(flags, id);
+  try {
+    await stream.waitFor(/Joined group/);
+    const produce = new CliProcess([
+      ...["produce", ...flags],
+      "--rate",
+      "1000",
+      "--count",
+      "12000",
+    ]);
+    await sleep(3_000);
+    await kill("cassandra", 3);
+    await sleep(4_000);
+    await localService("up", "cassandra:3");
+    const produced = await produce.finished();
+    assert.equal(produced.code, 0, produced.stderr);
+    assert.equal(await waitForRows(id, 12_000, 90_000), 12_000, stream.stderrLines.join("\n"));
+    const stopped = await stream.stop("SIGTERM");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await assertAllCommitted(id, id);
+  } finally {
+    await stream.stop("SIGKILL");
+    await localService("up", "cassandra:3");
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+Deno.test({
+  name:
+    "a Kafka broker SIGKILLed under produce --rate 1000 and a stream, then restarted: nothing lost",
+  ...noSanitizers,
+}, async () => {
+  const { id, flags } = await replicated("kafka_node");
+  const stream = streamOf(flags, id);
+  try {
+    await stream.waitFor(/Joined group/);
+    const produce = new CliProcess([
+      ...["produce", ...flags],
+      "--rate",
+      "1000",
+      "--count",
+      "12000",
+    ]);
+    await sleep(3_000);
+    await kill("kafka", 2);
+    await sleep(5_000);
+    await localService("up", "kafka:2");
+    const produced = await produce.finished();
+    assert.equal(produced.code, 0, produced.stderr);
+    assert.match(produced.stdout, /^Sent 12000 reviews/m);
+    // Every event in the topic once: the idempotent producer never writes a retried send twice.
+    const ends = await endOffsets(id);
+    assert.equal([...ends.values()].reduce((a, b) => a + b, 0), 12_000);
+    // A consumer's first fetches after a broker's return can take a while: read patiently.
+    const distinct = await distinctEvents(id, 12_000, "movies", 120_000);
+    assert.equal(distinct, 12_000);
+    assert.equal(await waitForRows(id, distinct, 90_000), distinct, stream.stderrLines.join("\n"));
+    assert.equal((await stream.stop("SIGTERM")).code, 0);
+    await assertAllCommitted(id, id);
+  } finally {
+    await stream.stop("SIGKILL");
+    await localService("up", "kafka:2");
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+Deno.test({
+  name:
+    "two Cassandra nodes down: writes fail, the stream says so and commits nothing, then catches up",
+  ...noSanitizers,
+}, async () => {
+  const { id, flags } = await replicated("two_down");
+  const stream = streamOf(flags, id);
+  try {
+    await stream.waitFor(/Joined group/);
+    await kill("cassandra", 2);
+    await kill("cassandra", 3);
+    await runCliOk([...["produce", ...flags], "--rate", "max", "--count", "600"]);
+    // Every retry says what failed, at which consistency.
+    await stream.waitFor(/Writing to Cassandra failed \(attempt 3\)/, 60_000);
+    const warnings = stream.stderrLines.filter((line) => /Writing to Cassandra failed/.test(line));
+    assert.ok(
+      warnings.every((line) =>
+        /LOCAL_QUORUM|Cannot achieve consistency|no Cassandra host/i.test(line)
+      ),
+      warnings.join("\n"),
+    );
+    assert.ok(warnings.every((line) => /will be read again/.test(line)));
+    // Nothing is committed while the rows are not written.
+    const committed = await committedOffsets(id, id);
+    assert.ok(
+      [...committed.values()].every((offset) => offset <= 0),
+      JSON.stringify([...committed]),
+    );
+    await localService("up", "cassandra:2");
+    assert.equal(
+      await waitForRows(id, 600, 120_000),
+      600,
+      stream.stderrLines.slice(-20).join("\n"),
+    );
+    assert.equal((await stream.stop("SIGTERM")).code, 0);
+    await assertAllCommitted(id, id);
+  } finally {
+    await stream.stop("SIGKILL");
+    await localService("up", "cassandra:2");
+    await localService("up", "cassandra:3");
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+Deno.test({
+  name:
+    "three members split six partitions; one SIGKILLed, the others take its partitions; exact counts",
+  ...noSanitizers,
+}, async () => {
+  const { id, flags } = await replicated("members");
+  const members = [1, 2, 3].map(() => streamOf(flags, id, "--session-timeout", "6s"));
+  try {
+    for (const member of members) await member.waitFor(/Joined group/);
+    await sleep(2_000);
+    const produce = new CliProcess([...["produce", ...flags], "--rate", "1000", "--count", "9000"]);
+    await sleep(3_000);
+    await members[0].stop("SIGKILL");
+    assert.equal((await produce.finished()).code, 0);
+    assert.equal(await waitForRows(id, 9_000, 90_000), 9_000);
+    const ends = await endOffsets(id);
+    assert.equal([...ends.values()].reduce((a, b) => a + b, 0), 9_000);
+    // The survivors stop cleanly, every partition committed to its end.
+    const stopped = await Promise.all(members.slice(1).map((m) => m.stop("SIGTERM")));
+    assert.deepEqual(stopped.map((s) => s.code), [0, 0]);
+    await assertAllCommitted(id, id);
+  } finally {
+    await Promise.all(members.map((m) => m.stop("SIGKILL")));
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
