@@ -28,6 +28,14 @@ import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
 import { measureLatency } from "./latency.ts";
 import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
 
+// `deno task bench --nodes 3`: the cluster's figures instead (bench/cluster.ts).
+if (Deno.args.includes("--nodes")) {
+  const { benchCluster } = await import("./cluster.ts");
+  const figures = await benchCluster();
+  console.log(figures.table());
+  Deno.exit(figures.ok ? 0 : 1);
+}
+
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 500_000);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 /** The stream's defaults, so the ceiling writes the way the stream does. */

@@ -277,7 +277,9 @@ function cassandraService(secure = false, node?: ClusterNode): Service {
         // One local node: no gossip to settle. The system keyspace skips fsync, which only a
         // throwaway development node can afford.
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-        "-Dcassandra.unsafesystem=true",
+        // Not on a cluster node: the node-loss tests SIGKILL them, and a node that lost its
+        // system tables (the schema) would not come back whole.
+        ...(node === undefined ? ["-Dcassandra.unsafesystem=true"] : []),
         // The default superuser is made at once rather than after 10 s (secure setup needs it).
         "-Dcassandra.superuser_setup_delay_ms=0",
         // JMX (nodetool) only on the plain node: the secure one opens no unauthenticated port.

@@ -61,15 +61,18 @@ async function rows(keyspace: string, table: string): Promise<number> {
 async function waitForRows(keyspace: string, expected: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let seen = -1;
+  let failure = "";
   while (Date.now() < deadline) {
     try {
       seen = await rows(keyspace, "movie_reviews");
       if (seen >= expected) return seen;
-    } catch {
+    } catch (error) {
       // A node may be restarting.
+      failure = String(error).slice(0, 500);
     }
     await sleep(1_000);
   }
+  if (seen < 0) throw new Error(`Could not count the rows: ${failure}`);
   return seen;
 }
 
