@@ -4,7 +4,7 @@
  * histogram (its /metrics), and the max from its per-batch progress. Runs alone with
  * `deno run -A bench/latency.ts`, or as part of `deno task bench`.
  */
-import { cleanUp, CliProcess, runCliOk, uniqueName } from "../tests/support/helpers.ts";
+import { cleanUp, runCliOk, streamWithMetrics } from "../tests/support/helpers.ts";
 
 /** What one latency run measured, in seconds. */
 export interface LatencyFigures {
@@ -56,26 +56,15 @@ const LATENCY = "reviews_stream_event_latency_seconds";
 
 /** Runs the load and reads the stream's figures. */
 export async function measureLatency(rate = 2_000, seconds = 60): Promise<LatencyFigures> {
-  const id = uniqueName("latency");
-  const flags = ["--topic", id, "--keyspace", id];
   const events = rate * seconds;
-  await runCliOk(["init-schema", ...flags]);
-  const stream = new CliProcess([
-    "stream",
-    ...flags,
-    "--group",
-    id,
+  const { id, flags, stream, url } = await streamWithMetrics(
+    "latency",
     "--interval",
     "1s",
     "--progress",
     "json",
-    "--metrics-addr",
-    "127.0.0.1:0",
-  ]);
+  );
   try {
-    const url = (await stream.waitFor(/Serving http:\/\/\S+\/metrics/)).match(
-      /(http:\/\/\S+)\/metrics/,
-    )![1];
     await stream.waitFor(/Joined group/);
     await runCliOk([...["produce", ...flags], "--rate", String(rate), "--count", String(events)]);
     let text = "";

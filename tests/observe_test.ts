@@ -15,6 +15,8 @@ import {
   localService,
   readTopic,
   runCliOk,
+  servedMetricsUrl,
+  streamWithMetrics,
   tableRows,
   uniqueName,
 } from "./support/helpers.ts";
@@ -45,12 +47,6 @@ async function eventually<T>(
   throw new Error(`${what}: last saw ${JSON.stringify(last)}${failure ? `, ${failure}` : ""}`);
 }
 
-/** The metrics server's address from the stream's "Serving http://..." line. */
-async function metricsUrl(process: CliProcess): Promise<string> {
-  const line = await process.waitFor(/Serving http:\/\/\S+\/metrics/);
-  return line.match(/(http:\/\/\S+)\/metrics/)![1];
-}
-
 async function get(url: string): Promise<{ status: number; text: string }> {
   const response = await fetch(url);
   return { status: response.status, text: await response.text() };
@@ -61,22 +57,9 @@ Deno.test({
     "a real Prometheus scrapes the stream: rows written equal the rows in Cassandra, lag goes to 0",
   ignore: !commandExists("prometheus"),
 }, async () => {
-  const id = uniqueName("prometheus");
-  const flags = ["--topic", id, "--keyspace", id];
-  await runCliOk(["init-schema", ...flags]);
-  const stream = new CliProcess([
-    "stream",
-    ...flags,
-    "--group",
-    id,
-    "--interval",
-    "500ms",
-    "--metrics-addr",
-    "127.0.0.1:0",
-  ]);
+  const { id, flags, stream, url } = await streamWithMetrics("prometheus", "--interval", "500ms");
   let prometheus;
   try {
-    const url = await metricsUrl(stream);
     prometheus = await startPrometheus([new URL(url).host]);
     await stream.waitFor(/Joined group/);
     // produce serves its own metrics while it runs.
@@ -92,7 +75,7 @@ Deno.test({
       "--metrics-addr",
       "127.0.0.1:0",
     ]);
-    const produceUrl = await metricsUrl(produce);
+    const produceUrl = await servedMetricsUrl(produce);
     const produced = await eventually(
       "produce's events counter",
       async () => (await get(`${produceUrl}/metrics`)).text,
@@ -143,21 +126,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const id = uniqueName("readyz");
-  const flags = ["--topic", id, "--keyspace", id];
-  await runCliOk(["init-schema", ...flags]);
-  const stream = new CliProcess([
-    "stream",
-    ...flags,
-    "--group",
-    id,
-    "--interval",
-    "500ms",
-    "--metrics-addr",
-    "127.0.0.1:0",
-  ]);
+  const { id, flags, stream, url } = await streamWithMetrics("readyz", "--interval", "500ms");
   try {
-    const url = await metricsUrl(stream);
     const ready = await eventually("ready", () => get(`${url}/readyz`), (r) => r.status === 200);
     assert.match(ready.text, /^holding partitions 0, 1, 2 of \S+; Cassandra answers$/m);
 

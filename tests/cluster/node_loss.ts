@@ -109,11 +109,17 @@ function streamOf(flags: string[], group: string, ...extra: string[]) {
 
 const noSanitizers = { sanitizeOps: false, sanitizeResources: false };
 
-Deno.test({
-  name: "a Cassandra node SIGKILLed under a LOCAL_QUORUM stream, then restarted: nothing lost",
-  ...noSanitizers,
-}, async () => {
-  const { id, flags } = await replicated("cass_node");
+/**
+ * Streams 12,000 events produced at 1,000 a second while one node is SIGKILLed and restarted,
+ * then checks that produce and stream kept going, every row is stored and every offset committed.
+ */
+async function loseNodeUnderLoad(
+  prefix: string,
+  service: "kafka" | "cassandra",
+  node: number,
+  checkTopic: (id: string) => Promise<void>,
+) {
+  const { id, flags } = await replicated(prefix);
   const stream = streamOf(flags, id);
   try {
     await stream.waitFor(/Joined group/);
@@ -125,60 +131,42 @@ Deno.test({
       "12000",
     ]);
     await sleep(3_000);
-    await kill("cassandra", 3);
-    await sleep(4_000);
-    await localService("up", "cassandra:3");
+    await kill(service, node);
+    await sleep(5_000);
+    await localService("up", `${service}:${node}`);
     const produced = await produce.finished();
     assert.equal(produced.code, 0, produced.stderr);
+    assert.match(produced.stdout, /^Sent 12000 reviews/m);
+    await checkTopic(id);
     assert.equal(await waitForRows(id, 12_000, 90_000), 12_000, stream.stderrLines.join("\n"));
     const stopped = await stream.stop("SIGTERM");
     assert.equal(stopped.code, 0, stopped.stderr);
     await assertAllCommitted(id, id);
   } finally {
     await stream.stop("SIGKILL");
-    await localService("up", "cassandra:3");
+    await localService("up", `${service}:${node}`);
     await cleanUp({ keyspace: id, topic: id });
   }
-});
+}
+
+Deno.test({
+  name: "a Cassandra node SIGKILLed under a LOCAL_QUORUM stream, then restarted: nothing lost",
+  ...noSanitizers,
+}, () => loseNodeUnderLoad("cass_node", "cassandra", 3, () => Promise.resolve()));
 
 Deno.test({
   name:
     "a Kafka broker SIGKILLed under produce --rate 1000 and a stream, then restarted: nothing lost",
   ...noSanitizers,
-}, async () => {
-  const { id, flags } = await replicated("kafka_node");
-  const stream = streamOf(flags, id);
-  try {
-    await stream.waitFor(/Joined group/);
-    const produce = new CliProcess([
-      ...["produce", ...flags],
-      "--rate",
-      "1000",
-      "--count",
-      "12000",
-    ]);
-    await sleep(3_000);
-    await kill("kafka", 2);
-    await sleep(5_000);
-    await localService("up", "kafka:2");
-    const produced = await produce.finished();
-    assert.equal(produced.code, 0, produced.stderr);
-    assert.match(produced.stdout, /^Sent 12000 reviews/m);
-    // Every event in the topic once: the idempotent producer never writes a retried send twice.
+}, () =>
+  loseNodeUnderLoad("kafka_node", "kafka", 2, async (id) => {
+    // Every event in the topic once: none lost with the broker (see lib/kafka/kafkajs_send.ts),
+    // none written twice by a retried send (the idempotent producer).
     const ends = await endOffsets(id);
     assert.equal([...ends.values()].reduce((a, b) => a + b, 0), 12_000);
     // A consumer's first fetches after a broker's return can take a while: read patiently.
-    const distinct = await distinctEvents(id, 12_000, "movies", 120_000);
-    assert.equal(distinct, 12_000);
-    assert.equal(await waitForRows(id, distinct, 90_000), distinct, stream.stderrLines.join("\n"));
-    assert.equal((await stream.stop("SIGTERM")).code, 0);
-    await assertAllCommitted(id, id);
-  } finally {
-    await stream.stop("SIGKILL");
-    await localService("up", "kafka:2");
-    await cleanUp({ keyspace: id, topic: id });
-  }
-});
+    assert.equal(await distinctEvents(id, 12_000, "movies", 120_000), 12_000);
+  }));
 
 Deno.test({
   name:

@@ -345,3 +345,32 @@ export async function localService(
   }).output();
   if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
 }
+
+/**
+ * Makes a new topic and keyspace (the group takes the same name) and starts `stream` on them
+ * with metrics on a free loopback port; returns it once it serves, with the metrics' base URL.
+ */
+export async function streamWithMetrics(
+  prefix: string,
+  ...extra: string[]
+): Promise<{ id: string; flags: string[]; stream: CliProcess; url: string }> {
+  const id = uniqueName(prefix);
+  const flags = ["--topic", id, "--keyspace", id];
+  await runCliOk(["init-schema", ...flags]);
+  const stream = new CliProcess([
+    "stream",
+    ...flags,
+    "--group",
+    id,
+    "--metrics-addr",
+    "127.0.0.1:0",
+    ...extra,
+  ]);
+  return { id, flags, stream, url: await servedMetricsUrl(stream) };
+}
+
+/** The base URL a `--metrics-addr` process said it serves ("Serving http://...:PORT/metrics"). */
+export async function servedMetricsUrl(process: CliProcess): Promise<string> {
+  const line = await process.waitFor(/Serving http:\/\/\S+\/metrics/);
+  return line.match(/(http:\/\/\S+)\/metrics/)![1];
+}
