@@ -64,7 +64,7 @@ export async function benchCluster(): Promise<Results> {
   results.add(`single node: stream --available-now, 1 member (${per})`, one.perSecond, "events/s");
 
   console.error("Swapping the single node for a 3-node cluster");
-  await runLauncher(["down"]);
+  await runLauncher(["down", "--nodes", "1"]);
   await runLauncher(["up", "--nodes", "3"]);
   try {
     const cluster = await backlog("bench_cluster", [
@@ -96,7 +96,7 @@ export async function benchCluster(): Promise<Results> {
     results.ratio("3 nodes, 1 member / single node, 1 member", rates[0], one.perSecond);
     results.ratio("3 nodes, 3 members / 3 nodes, 1 member", rates[2], rates[0]);
   } finally {
-    await runLauncher(["down", "--wipe"]);
+    await runLauncher(["down", "--nodes", "3", "--wipe"]);
     await runLauncher(["up"]);
   }
   return results;

@@ -473,11 +473,12 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
   }
   switch (action) {
     case "up": {
-      if (!secure) await refuseMixing(all, nodes, startedNodes);
+      if (!secure) await refuseMixing(all, nodes);
       const code = await up(selected, secure);
-      if (code === 0 && !secure && only === undefined) {
+      if (code === 0 && !secure) {
+        // What `down` and `status` act on from now on.
         await Deno.writeTextFile(`${STATE}/topology`, String(nodes));
-        if (nodes > 1) await checkCluster(nodes);
+        if (nodes > 1 && only === undefined) await checkCluster(nodes);
       }
       if (code === 0 && secure) printSecureSettings(secretsIn(SECRETS));
       return code;
@@ -502,7 +503,7 @@ Environment: REVIEWS_SERVICES=docker|jars forces a mode; REVIEWS_CACHE_DIR moves
  * The single node and the cluster share ports: one never starts while the other runs, and the
  * user is told what runs and what to do, before anything starts (never half a cluster).
  */
-async function refuseMixing(wanted: Service[], nodes: number, startedNodes: number) {
+async function refuseMixing(wanted: Service[], nodes: number) {
   const names = new Set(wanted.map((service) => service.name));
   const others: string[] = [];
   for (const name of PLAIN_NAMES.filter((name) => !names.has(name))) {
@@ -510,14 +511,12 @@ async function refuseMixing(wanted: Service[], nodes: number, startedNodes: numb
     if (pid !== undefined) others.push(`${name} (pid ${pid})`);
   }
   if (others.length === 0) return;
-  const running = startedNodes > 1
-    ? `the ${startedNodes}-node cluster`
+  const running = others.some((name) => /-\d /.test(name))
+    ? "the cluster's nodes"
     : "the single-node services";
   const asked = nodes > 1 ? `a ${nodes}-node cluster` : "the single-node services";
   throw new Error(
-    `${capitalize(running)} ${startedNodes > 1 ? "runs" : "run"} here (${
-      others.join(", ")
-    }), and ${asked} would take the same ` +
+    `${capitalize(running)} run here (${others.join(", ")}), and ${asked} would take the same ` +
       `ports. Stop them first with 'deno task down', then run this again; nothing was started.`,
   );
 }
