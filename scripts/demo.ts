@@ -1,8 +1,9 @@
 /**
  * `deno task demo [--dataset songs]`: the pipeline end to end on local services. Starts Kafka
  * and Cassandra (unless they answer already), creates the schema, produces 1,000 events at full
- * rate, streams them with --available-now, and prints 50 sample rows and both reports for the
- * named person's busiest hour. Each step is printed as the command a user would type.
+ * rate, streams them with --available-now, prints 50 sample rows and both reports for the named
+ * person's busiest hour, and writes that hour's report page (report-<dataset>.html). Each step is
+ * printed as the command a user would type.
  */
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../lib/core/resources.ts";
@@ -114,11 +115,22 @@ await step(`Average ${dataset.reportColumn} for ${me} in that hour`, cli, [
   "--hour",
   busiest.hour,
 ]);
+const page = `report-${dataset.name}.html`;
+await step(`The same as a page to open in a browser`, cli, [
+  "report",
+  ...ds,
+  "--person",
+  me,
+  "--hour",
+  busiest.hour,
+  "--out",
+  page,
+]);
 const seconds = (now: number) => (now / 1000).toFixed(1);
 console.log(
   `\nDemo done in ${seconds(performance.now() - started)} s ` +
     `(services ${seconds(afterUp - started)} s, pipeline ${
       seconds(performance.now() - afterUp)
     } s). ` +
-    `Stop the services with 'deno task down'.`,
+    `Open ${page} in a browser. Stop the services with 'deno task down'.`,
 );
