@@ -4,15 +4,16 @@
  * LOCAL_QUORUM) with 1, 2 and 3 members in one group; all in one run. The single node and the
  * cluster share ports, so the bench swaps them, and leaves the single node running, as it found it.
  */
-import { PROJECT_ROOT } from "../lib/core/resources.ts";
-import { cleanUp, localService, uniqueName } from "../tests/support/helpers.ts";
+import {
+  cleanUp,
+  CLUSTER_ENV,
+  localService,
+  REPLICATED_SCHEMA_FLAGS,
+  uniqueName,
+} from "../tests/support/helpers.ts";
 import { measureCli, Results } from "./measure.ts";
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 500_000);
-const CLUSTER = {
-  KAFKA_BROKERS: "127.0.0.1:9092,127.0.0.2:9092,127.0.0.3:9092",
-  CASSANDRA_CONTACT_POINTS: "127.0.0.1,127.0.0.2,127.0.0.3",
-};
 
 /** Drains the backlog with `members` processes in one group; events per second, start to exit. */
 async function drain(flags: string[], group: string, members: number, env = {}) {
@@ -64,17 +65,10 @@ export async function benchCluster(): Promise<Results> {
   results.add(`single node: stream --available-now, 1 member (${per})`, one.perSecond, "events/s");
 
   console.error("Swapping the single node for a 3-node cluster");
-  await runLauncher(["down", "--nodes", "1"]);
-  await runLauncher(["up", "--nodes", "3"]);
+  await localService("down", "--nodes", "1");
+  await localService("up", "--nodes", "3");
   try {
-    const cluster = await backlog("bench_cluster", [
-      "--partitions",
-      "6",
-      "--replication-factor",
-      "3",
-      "--keyspace-replication",
-      "datacenter1:3",
-    ], CLUSTER);
+    const cluster = await backlog("bench_cluster", REPLICATED_SCHEMA_FLAGS, CLUSTER_ENV);
     results.add(
       `3 nodes, RF 3: produce --rate max, acks=all, min.insync.replicas 2 (${per})`,
       cluster.producePerSecond,
@@ -83,7 +77,7 @@ export async function benchCluster(): Promise<Results> {
     const rates: number[] = [];
     for (const members of [1, 2, 3]) {
       console.error(`Cluster: ${members} member(s)`);
-      const drained = await drain(cluster.flags, `${cluster.id}_${members}`, members, CLUSTER);
+      const drained = await drain(cluster.flags, `${cluster.id}_${members}`, members, CLUSTER_ENV);
       rates.push(drained.perSecond);
       results.add(
         `3 nodes, RF 3, LOCAL_QUORUM: stream --available-now, ${members} member${
@@ -96,17 +90,8 @@ export async function benchCluster(): Promise<Results> {
     results.ratio("3 nodes, 1 member / single node, 1 member", rates[0], one.perSecond);
     results.ratio("3 nodes, 3 members / 3 nodes, 1 member", rates[2], rates[0]);
   } finally {
-    await runLauncher(["down", "--nodes", "3", "--wipe"]);
-    await runLauncher(["up"]);
+    await localService("down", "--nodes", "3", "--wipe");
+    await localService("up");
   }
   return results;
-}
-
-async function runLauncher(args: string[]): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, ...args],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`services/local.ts ${args.join(" ")} failed`);
 }

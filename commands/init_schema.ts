@@ -114,8 +114,9 @@ export function parseInitSchemaOptions(args: readonly string[], env: Env): InitS
       "Give at most the replication factor; 2 with a factor of 3 is the usual choice.",
     );
   }
+  const common = commonOptions(values);
   return {
-    ...commonOptions(values),
+    ...common,
     partitions: values.partitions,
     replicationFactor,
     minInsyncReplicas,
@@ -123,7 +124,7 @@ export function parseInitSchemaOptions(args: readonly string[], env: Env): InitS
     ttlSeconds: values.ttl,
     grant: values.grant === undefined ? undefined : {
       name: values.grant,
-      group: values.group ?? commonOptions(values).dataset.defaultGroup,
+      group: values.group ?? common.dataset.defaultGroup,
     },
   };
 }

@@ -3,6 +3,8 @@
  * the spot with openssl and the JDK's keytool and kept under `.services/secure/` (never
  * committed; files readable by their owner only). Made once, reused by later starts.
  */
+import { passwordFile } from "../lib/cli/connection_flags.ts";
+import { mustParse } from "../lib/core/parse.ts";
 
 /** Where each secret lives. Passwords are in files, never on a command line. */
 export interface Secrets {
@@ -89,9 +91,9 @@ export function randomPassword(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-/** Reads a password file's first line. */
-export async function readPassword(file: string): Promise<string> {
-  return (await Deno.readTextFile(file)).split("\n")[0];
+/** Reads a password file the way ./reviews reads --*-password-file. */
+export function readPassword(file: string): Promise<string> {
+  return Promise.resolve(mustParse(passwordFile, file));
 }
 
 const making = new Map<string, Promise<Secrets>>();

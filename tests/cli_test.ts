@@ -1,8 +1,6 @@
 /** The CLI as a user meets it: help, usage errors, unreachable services, a missing Deno. */
 import assert from "node:assert/strict";
-import { CLI, runCli } from "./support/helpers.ts";
-
-const noStackTrace = (stderr: string) => assert.doesNotMatch(stderr, /^\s+at .*:\d+:\d+/m, stderr);
+import { assertNoStackTrace as noStackTrace, CLI, runCli } from "./support/helpers.ts";
 
 Deno.test("./reviews --help lists every subcommand with one line each", async () => {
   const run = await runCli(["--help"]);

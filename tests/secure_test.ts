@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../lib/core/resources.ts";
 import { readPassword, secretsIn, secureEnvironment } from "../services/secrets.ts";
-import { runCli, uniqueName } from "./support/helpers.ts";
+import { assertNoStackTrace as noStackTrace, runCli, uniqueName } from "./support/helpers.ts";
 
 const secrets = secretsIn(`${PROJECT_ROOT}/.services/secure`);
 try {
@@ -43,8 +43,6 @@ async function ok(args: string[], env: Record<string, string>) {
   assert.equal(run.code, 0, `./reviews ${args.join(" ")}\n${run.stdout}\n${run.stderr}`);
   return run;
 }
-
-const noStackTrace = (text: string) => assert.doesNotMatch(text, /^\s+at .*:\d+:\d+/m, text);
 
 Deno.test("the whole pipeline runs through SASL_SSL and Cassandra auth + TLS as the least-privilege user", async () => {
   const id = uniqueName("secure");

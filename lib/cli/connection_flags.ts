@@ -130,7 +130,7 @@ export const CONNECTION_FLAGS = {
 };
 
 /** Reads a password from a file (its first line; a trailing newline is not part of it). */
-function passwordFile(path: string): string | Invalid {
+export function passwordFile(path: string): string | Invalid {
   const content = readFileText(path);
   if (content instanceof Invalid) return content;
   const password = content.split(/\r?\n/)[0];

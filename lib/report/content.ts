@@ -6,6 +6,7 @@ import { type LiveSchema, liveSchema } from "../cassandra/schema.ts";
 import type { CqlReader, QueryOptions } from "../cassandra/client.ts";
 import type { Plain } from "../cassandra/plain.ts";
 import {
+  type Average,
   type HourSummary,
   inlineParams,
   type Read,
@@ -13,6 +14,7 @@ import {
   readDay,
   readSample,
   readTitles,
+  type Rows,
 } from "../cassandra/reads.ts";
 import { type Dataset, reportColumns } from "../pipeline/dataset.ts";
 
@@ -66,9 +68,9 @@ export async function buildReport(
 /** The reads' results, as layOut takes them. */
 export interface ReportData {
   schema: LiveSchema;
-  sample: Read<{ columns: string[]; rows: Plain[][] }>;
-  titles: Read<{ columns: string[]; rows: Plain[][] }>;
-  averages: Read<{ average: number | null; withValue: number; rows: number }>[];
+  sample: Read<Rows>;
+  titles: Read<Rows>;
+  averages: Read<Average>[];
   columns: string[];
   day: Read<HourSummary[]>;
 }

@@ -10,21 +10,18 @@ import {
   assertAllCommitted,
   cleanUp,
   CliProcess,
+  CLUSTER_ENV,
   committedOffsets,
   distinctEvents,
   endOffsets,
   localService,
+  REPLICATED_SCHEMA_FLAGS,
   runCliOk,
   uniqueName,
 } from "../support/helpers.ts";
 
-const NODES = [1, 2, 3];
-const CLUSTER = {
-  KAFKA_BROKERS: NODES.map((n) => `127.0.0.${n}:9092`).join(","),
-  CASSANDRA_CONTACT_POINTS: NODES.map((n) => `127.0.0.${n}`).join(","),
-};
-// The test's own clients (helpers) read the same settings.
-for (const [key, value] of Object.entries(CLUSTER)) Deno.env.set(key, value);
+// The test's own clients (helpers) read the same settings as the CLI.
+for (const [key, value] of Object.entries(CLUSTER_ENV)) Deno.env.set(key, value);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,16 +77,7 @@ async function waitForRows(keyspace: string, expected: number, timeoutMs: number
 async function replicated(prefix: string) {
   const id = uniqueName(prefix);
   const flags = ["--topic", id, "--keyspace", id];
-  const init = await runCliOk([
-    "init-schema",
-    ...flags,
-    "--partitions",
-    "6",
-    "--replication-factor",
-    "3",
-    "--keyspace-replication",
-    "datacenter1:3",
-  ]);
+  const init = await runCliOk(["init-schema", ...flags, ...REPLICATED_SCHEMA_FLAGS]);
   assert.match(init.stdout, /replication factor 3, min\.insync\.replicas 2/);
   assert.match(init.stdout, /NetworkTopologyStrategy, datacenter1=3/);
   return { id, flags };

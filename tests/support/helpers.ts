@@ -1,4 +1,5 @@
 /** Shared pieces of the integration tests: unique names, the CLI as a process, service clients. */
+import assert from "node:assert/strict";
 import type { KafkaMessage } from "../../lib/kafka/kafkajs.ts";
 import { CassandraClient } from "../../lib/cassandra/client.ts";
 // Installs the filter for kafkajs' harmless negative-timeout warning in the test clients too.
@@ -335,11 +336,11 @@ export async function cleanUp(name: { keyspace?: string; topic?: string }): Prom
 /** Stops or starts one local service the way a user would (`deno task down kafka`). */
 export async function localService(
   action: "up" | "down",
-  /** kafka or cassandra, or one cluster node: kafka:2, cassandra:3. */
-  name: string,
+  /** A service (kafka, cassandra, or a cluster node: kafka:2) and flags (--nodes 3, --wipe). */
+  ...args: string[]
 ): Promise<void> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, name],
+    args: ["run", "-A", `${PROJECT_ROOT}/services/local.ts`, action, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -374,3 +375,24 @@ export async function servedMetricsUrl(process: CliProcess): Promise<string> {
   const line = await process.waitFor(/Serving http:\/\/\S+\/metrics/);
   return line.match(/(http:\/\/\S+)\/metrics/)![1];
 }
+
+/** Fails when a command's output holds a stack trace (users get a message and a hint). */
+export function assertNoStackTrace(output: string): void {
+  assert.doesNotMatch(output, /^\s+at .*:\d+:\d+/m, output);
+}
+
+/** How the CLI and the test clients reach the local 3-node cluster (`deno task up --nodes 3`). */
+export const CLUSTER_ENV = {
+  KAFKA_BROKERS: [1, 2, 3].map((n) => `127.0.0.${n}:9092`).join(","),
+  CASSANDRA_CONTACT_POINTS: [1, 2, 3].map((n) => `127.0.0.${n}`).join(","),
+};
+
+/** init-schema flags for data replicated on all three nodes of the cluster. */
+export const REPLICATED_SCHEMA_FLAGS = [
+  "--partitions",
+  "6",
+  "--replication-factor",
+  "3",
+  "--keyspace-replication",
+  "datacenter1:3",
+];
