@@ -227,12 +227,17 @@ Deno.test({
     await sleep(3_000);
     await members[0].stop("SIGKILL");
     assert.equal((await produce.finished()).code, 0);
-    assert.equal(await waitForRows(id, 9_000, 90_000), 9_000);
+    const memberLogs = () =>
+      members.slice(1).map((m, i) => `member ${i + 2}:\n${m.stderrLines.slice(-25).join("\n")}`)
+        .join("\n");
+    assert.equal(await waitForRows(id, 9_000, 90_000), 9_000, memberLogs());
     const ends = await endOffsets(id);
     assert.equal([...ends.values()].reduce((a, b) => a + b, 0), 9_000);
     // Rows are written before their offsets are committed, and the killed member's partitions
     // may still be changing hands: the survivors commit them to the end while they run.
-    await committedToEnd(id, 60_000);
+    await committedToEnd(id, 60_000).catch((error) => {
+      throw new Error(`${error.message}\n${memberLogs()}`);
+    });
     // The survivors stop cleanly, every partition committed to its end.
     const stopped = await Promise.all(members.slice(1).map((m) => m.stop("SIGTERM")));
     assert.deepEqual(stopped.map((s) => s.code), [0, 0]);
