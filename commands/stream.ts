@@ -290,6 +290,7 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
     onWriteRetry: (error) => observed?.metrics.recordWriteRetry(cassandraFailureLabel(error)),
     sourceFailure: failure,
     pauseSource: () => source.pause(),
+    rewindSource: (partition, offset) => source.seek(partition, offset),
   });
   // Each new assignment: fence the partitions' earlier owners, then re-read where they stand.
   source.onAssign = () => {

@@ -20,8 +20,10 @@ import {
   runCliOk,
   sendRaw,
   tableRows,
+  testConnections,
   uniqueName,
 } from "./support/helpers.ts";
+import { transactionalId } from "../lib/stream/committer.ts";
 
 for (const name of ["movies", "songs"]) {
   const dataset = datasetByName(name);
@@ -254,6 +256,50 @@ Deno.test("two stream processes in one group split the partitions and together s
     await cleanUp({ keyspace: id, topic: id });
   }
 });
+
+Deno.test("a commit fenced while the group still assigns the partition here: taken back, every event stored once", async () => {
+  const id = uniqueName("fenced");
+  const flags = ["--topic", id, "--keyspace", id];
+  await runCliOk(["init-schema", ...flags, "--partitions", "1"]);
+  const stream = new CliProcess(["stream", ...flags, "--interval", "300ms", "--group", id]);
+  try {
+    await stream.waitFor(/Joined group/);
+    await runCliOk(["produce", ...flags, "--count", "300", "--rate", "max", "--seed", "11"]);
+    assert.equal(await waitForRows(id, "movie_reviews", 300, 30_000), 300);
+    // A producer with the stream's transactional id, as a member with an out-of-date assignment
+    // would open: the stream's next commit is fenced, though the group still assigns it here.
+    await fenceTransactionalId(transactionalId({ group: id, topic: id }, 0));
+    await sendRaw(id, [{ key: "bad", value: "{not json" }]);
+    await runCliOk(["produce", ...flags, "--count", "300", "--rate", "max", "--seed", "12"]);
+    const rows = await waitForRows(id, "movie_reviews", 600, 60_000);
+    assert.equal(rows, 600, `stream log:\n${stream.stderrLines.join("\n")}`);
+    await stream.waitFor(/the group still assigns it here; taking it back/);
+    await assertAllCommitted(id, id);
+    const stopped = await stream.stop("SIGTERM");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /600 rows written, 1 dead-lettered/);
+    assert.equal((await readTopic(`${id}.dlq`, 1, 30_000, 2_000)).length, 1, "one dead letter");
+  } finally {
+    await stream.stop("SIGKILL");
+    await cleanUp({ keyspace: id, topic: id });
+  }
+});
+
+/** Opens and commits a transaction under `id`, fencing every earlier producer of it. */
+async function fenceTransactionalId(id: string): Promise<void> {
+  const { Kafka, logLevel } = await import("../lib/kafka/kafkajs.ts");
+  const producer = new Kafka({
+    brokers: testConnections().kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  })
+    .producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await (await producer.transaction()).commit();
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 async function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;

@@ -12,8 +12,17 @@ import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters
 
 /** Commits a partition's batch; the engine only sees this. */
 export interface Committer {
-  /** Takes partitions over (fencing earlier owners) and returns the group's committed offsets. */
+  /**
+   * Takes exactly these partitions over: lets go of the ones no longer held, fences the earlier
+   * owners of the new ones, and returns the group's committed offsets.
+   */
   claim(partitions: readonly number[]): Promise<Map<number, number>>;
+  /**
+   * Takes one held partition back after its commit was fenced (by a member whose assignment was
+   * out of date, or by this member's own recovery): fences the other owner again and returns the
+   * group's committed offsets.
+   */
+  retake(partition: number): Promise<Map<number, number>>;
   /** Sends the dead letters and commits `next` for the partition, atomically. */
   commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void>;
   /** The group's committed offsets of every partition (-1 where none). */
@@ -40,6 +49,36 @@ export function isFenced(error: unknown): boolean {
   });
 }
 
+/** Whether the coordinator is still finishing this id's previous transaction (its markers). */
+function isConcurrentTransaction(error: unknown): boolean {
+  return causes(error).some((link) =>
+    (link as { type?: unknown }).type === "CONCURRENT_TRANSACTIONS"
+  );
+}
+
+/** Waits after CONCURRENT_TRANSACTIONS, about 0.6 s in all, before the caller's retry sees it. */
+const CONCURRENT_TRANSACTION_WAITS_MS = [20, 40, 80, 160, 320];
+
+/**
+ * Runs a step of a transaction again while the previous transaction's markers are still being
+ * written, as the Java producer does: kafkajs retries this for produced partitions but not for
+ * the offsets step, and the wait is a matter of milliseconds, not worth a warning.
+ */
+export async function pastConcurrentTransaction<T>(
+  step: () => Promise<T>,
+  waits: readonly number[] = CONCURRENT_TRANSACTION_WAITS_MS,
+): Promise<T> {
+  for (const wait of waits) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isConcurrentTransaction(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return await step();
+}
+
 /** Settings of the transactional committer. */
 export interface CommitterSettings {
   topic: string;
@@ -64,16 +103,43 @@ export function transactionalId(settings: Pick<CommitterSettings, "group" | "top
 /** The Kafka adapter of Committer. */
 export class TransactionalCommitter implements Committer {
   readonly #producers = new Map<number, Promise<Producer>>();
+  /** The partitions of the last claim: only these may open a producer. */
+  #held = new Set<number>();
+  /** Commits under way per partition, so a producer let go is closed only after its commit. */
+  readonly #committing = new Map<number, Promise<unknown>>();
 
   constructor(readonly kafka: KafkaClient, readonly settings: CommitterSettings) {}
 
   async claim(partitions: readonly number[]): Promise<Map<number, number>> {
+    // A producer kept for a partition held earlier was fenced by its next owner: never reuse it.
+    this.#held = new Set(partitions);
+    for (const partition of [...this.#producers.keys()]) {
+      if (!this.#held.has(partition)) this.#forget(partition);
+    }
     await Promise.all(partitions.map((partition) => this.#producer(partition)));
     return await this.committedOffsets();
   }
 
-  async commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void> {
+  async retake(partition: number): Promise<Map<number, number>> {
+    if (!this.#held.has(partition)) throw new PartitionLost(partition);
+    this.#forget(partition);
+    await this.#producer(partition);
+    return await this.committedOffsets();
+  }
+
+  commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void> {
+    const commit = this.#commit(partition, next, letters);
+    const settled = commit.catch(() => {});
+    this.#committing.set(partition, settled);
+    settled.then(() => {
+      if (this.#committing.get(partition) === settled) this.#committing.delete(partition);
+    });
+    return commit;
+  }
+
+  async #commit(partition: number, next: number, letters: readonly DeadLetter[]): Promise<void> {
     const { topic, dlqTopic, group, maxMessageBytes } = this.settings;
+    if (!this.#held.has(partition)) throw new PartitionLost(partition);
     const producer = await this.#producer(partition);
     const transaction = await producer.transaction();
     try {
@@ -81,10 +147,12 @@ export class TransactionalCommitter implements Committer {
       for (const chunk of chunkDeadLetters(fitted, maxMessageBytes)) {
         await transaction.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
       }
-      await transaction.sendOffsets({
-        consumerGroupId: group,
-        topics: [{ topic, partitions: [{ partition, offset: String(next) }] }],
-      });
+      await pastConcurrentTransaction(() =>
+        transaction.sendOffsets({
+          consumerGroupId: group,
+          topics: [{ topic, partitions: [{ partition, offset: String(next) }] }],
+        })
+      );
       await transaction.commit();
     } catch (error) {
       if (transaction.isActive()) await transaction.abort().catch(() => {});
@@ -93,8 +161,10 @@ export class TransactionalCommitter implements Committer {
         throw new PartitionLost(partition, { cause: error });
       }
       // The outcome of a failed commit is unknown: a new producer with the same id completes
-      // or aborts it, and the committed offset then says which.
+      // or aborts it, and the committed offset then says which. Only while the partition is
+      // still held: a new producer would fence the member that holds it now.
       this.#forget(partition);
+      if (!this.#held.has(partition)) throw new PartitionLost(partition, { cause: error });
       try {
         await this.#producer(partition);
         if (((await this.committedOffsets()).get(partition) ?? -1) >= next) return;
@@ -145,10 +215,13 @@ export class TransactionalCommitter implements Committer {
     return producer;
   }
 
+  /** Lets a partition's producer go, closing it once a commit under way with it has ended. */
   #forget(partition: number): void {
     const producer = this.#producers.get(partition);
+    if (producer === undefined) return;
     this.#producers.delete(partition);
-    producer?.then((p) => p.disconnect()).catch(() => {});
+    const committing = this.#committing.get(partition) ?? Promise.resolve();
+    committing.then(() => producer).then((p) => p.disconnect()).catch(() => {});
   }
 }
 

@@ -43,6 +43,8 @@ export interface EngineDeps {
   sourceFailure?: () => unknown;
   /** Stops fetching at shutdown, so the last batches can be drained from the buffer. */
   pauseSource?: () => void;
+  /** Makes the source read a partition again from an offset (its buffer was dropped). */
+  rewindSource?: (partition: number, offset: number) => void;
   /** Called after each committed batch: the progress line or JSON, metrics. */
   onBatch?: (report: BatchReport) => void;
   /** Called before each retry of a Cassandra write (metrics). */
@@ -217,12 +219,16 @@ export class StreamEngine {
         committed.add(partition);
       } catch (error) {
         if (!(error instanceof PartitionLost)) throw error;
-        ledger.lose(partition);
-        buffer.forget(partition);
-        logger.warn(
-          `${error.message}; its uncommitted events (rows already written are rewritten ` +
-            `idempotently) will be processed there`,
-        );
+        if (ledger.owns(partition)) {
+          await this.#retake(partition, error);
+        } else {
+          ledger.lose(partition);
+          buffer.forget(partition);
+          logger.warn(
+            `${error.message}; its uncommitted events (rows already written are rewritten ` +
+              `idempotently) will be processed there`,
+          );
+        }
       }
     }));
 
@@ -264,6 +270,33 @@ export class StreamEngine {
     this.totals.unmatched += report.unmatched;
     deps.onBatch?.(report);
     return true;
+  }
+
+  /**
+   * A commit was fenced although the group still assigns the partition here: a member whose
+   * assignment is out of date took it, or this member's own recovery did. Takes it back and reads
+   * it again from where the group stands, since the failed batch's messages left the buffer.
+   */
+  async #retake(partition: number, lost: PartitionLost): Promise<void> {
+    const { ledger, buffer, committer, logger, stopper } = this.deps;
+    const claim = this.#claims;
+    ledger.hold(partition);
+    buffer.forget(partition);
+    this.deps.rewindSource?.(partition, ledger.position(partition));
+    logger.warn(
+      `${lost.message}, but the group still assigns it here; taking it back and reading it ` +
+        `again from offset ${ledger.position(partition)} (rows already written are rewritten ` +
+        `idempotently)`,
+    );
+    const committed = await retrying(
+      { what: `taking partition ${partition} back`, kind: KAFKA_FAILURES, logger, stopper },
+      () => committer.retake(partition),
+    );
+    // A newer assignment claims its partitions itself.
+    if (claim !== this.#claims || !ledger.owns(partition)) return;
+    ledger.committed(partition, committed.get(partition) ?? -1);
+    buffer.dropBelow(partition, ledger.position(partition));
+    ledger.markReady(partition);
   }
 
   /** Messages waiting in partitions this member may batch now. */

@@ -40,8 +40,16 @@ export class MemoryCommitter implements Committer {
   readonly lost = new Set<number>();
   failNext = 0;
   commits = 0;
+  retakes = 0;
 
   claim(_partitions: readonly number[]): Promise<Map<number, number>> {
+    return this.committedOffsets();
+  }
+
+  /** Fences whoever took the partition: it commits here again. */
+  retake(partition: number): Promise<Map<number, number>> {
+    this.lost.delete(partition);
+    this.retakes++;
     return this.committedOffsets();
   }
 

@@ -99,6 +99,11 @@ export class KafkaSource {
     });
   }
 
+  /** Reads a partition again from an offset, from the next fetch on. */
+  seek(partition: number, offset: number): void {
+    this.#consumer?.seek({ topic: this.settings.topic, partition, offset: String(offset) });
+  }
+
   /** Stops fetching but stays in the group, so the batch in hand can still commit. */
   pause(): void {
     this.#consumer?.pause([{ topic: this.settings.topic }]);

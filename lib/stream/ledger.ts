@@ -76,6 +76,11 @@ export class PartitionLedger {
     if (this.#owned.has(partition)) this.#ready.add(partition);
   }
 
+  /** Holds an owned partition back from batching until it is marked ready again. */
+  hold(partition: number): void {
+    this.#ready.delete(partition);
+  }
+
   /** Drops one partition (its producer was fenced: another member owns it now). */
   lose(partition: number): void {
     this.#owned.delete(partition);

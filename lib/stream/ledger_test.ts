@@ -50,6 +50,18 @@ Deno.test("a member with no partitions is not drained while others have lag", ()
   );
 });
 
+Deno.test("a held partition stays owned but is not ready until marked ready again", () => {
+  const l = ledger();
+  l.assign([0, 2]);
+  l.markReady(0);
+  l.markReady(2);
+  l.hold(2);
+  assert.deepEqual(l.owned, [0, 2]);
+  assert.deepEqual(l.ready, [0]);
+  l.markReady(2);
+  assert.deepEqual(l.ready, [0, 2]);
+});
+
 Deno.test("a lost partition leaves ownership and readiness", () => {
   const l = ledger();
   l.assign([0, 2]);
