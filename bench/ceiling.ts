@@ -1,14 +1,16 @@
 /**
  * The raw write ceiling the stream is measured against: the Node driver inserting the very rows
  * the stream writes, with no Kafka in the way, (a) one row per request and (b) grouped by
- * partition key into UNLOGGED batches, both with the stream's request concurrency.
+ * partition key into UNLOGGED batches, both with the stream's request concurrency and values as
+ * the driver takes them (strings it encodes itself); and (b) again with the stream sink's text
+ * serialization, to show what that alone is worth.
  */
 import type { CassandraClient } from "../lib/cassandra/client.ts";
 import { loadCatalog } from "../lib/pipeline/catalog.ts";
 import { type Dataset, PARTITION_KEY_COLUMNS } from "../lib/pipeline/dataset.ts";
 import { dataPath } from "../lib/core/resources.ts";
 import { backoffDelay, CASSANDRA_FAILURES } from "../lib/core/retry.ts";
-import { CassandraSink } from "../lib/stream/cassandra_sink.ts";
+import { CassandraSink, type SinkOptions } from "../lib/stream/cassandra_sink.ts";
 import { type PendingRow, transformBatch } from "../lib/stream/batch.ts";
 import type { SourceMessage } from "../lib/stream/buffer.ts";
 import { groupRows, type WriterLimits } from "../lib/stream/writer.ts";
@@ -48,18 +50,24 @@ export async function writeOneByOne(
   rows: readonly PendingRow[],
   concurrency: number,
 ): Promise<void> {
-  await writeInPool(cassandra, dataset, rows.map((row) => [row]), concurrency);
+  await writeInPool(cassandra, dataset, rows.map((row) => [row]), concurrency, {
+    serializeText: false,
+  });
 }
 
-/** (b): rows grouped by partition key into UNLOGGED batches within the writer's bounds. */
+/**
+ * (b): rows grouped by partition key into UNLOGGED batches within the writer's bounds. Plain
+ * driver values by default; `sink` turns on what the stream's sink adds (text sent serialized).
+ */
 export async function writeGrouped(
   cassandra: CassandraClient,
   dataset: Dataset,
   rows: readonly PendingRow[],
   limits: WriterLimits,
+  sink: SinkOptions = { serializeText: false },
 ): Promise<void> {
   const batches = groupRows(rows, PARTITION_KEY_COLUMNS, limits);
-  await writeInPool(cassandra, dataset, batches, limits.concurrency);
+  await writeInPool(cassandra, dataset, batches, limits.concurrency, sink);
 }
 
 /**
@@ -71,8 +79,9 @@ async function writeInPool(
   dataset: Dataset,
   batches: readonly PendingRow[][],
   concurrency: number,
+  options: SinkOptions,
 ): Promise<void> {
-  const sink = new CassandraSink(cassandra, dataset, "local_quorum");
+  const sink = new CassandraSink(cassandra, dataset, "local_quorum", options);
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {

@@ -6,7 +6,8 @@
  * backlog of BENCH_EVENTS events (500,000 by default), BENCH_ROUNDS times (3), interleaved so the
  * machine's noise falls on every contender alike, medians reported:
  * - the write ceiling: the Node driver inserting the stream's rows (a) one per request and
- *   (b) grouped by partition key into UNLOGGED batches, no Kafka;
+ *   (b) grouped by partition key into UNLOGGED batches, no Kafka; (b) again with the sink's
+ *   serialized text;
  * - `stream --available-now`, process start to exit, and its peak resident memory;
  * - `produce --rate max` against Kafka's own ProducerPerformance on the same records;
  * - end-to-end latency: `produce --rate 2000` for 60 s into `stream --interval 1s`, p50/p99 from
@@ -105,7 +106,12 @@ const connections = readConnection([], Deno.env.toObject());
 const logger = new StderrLogger(false);
 const id = uniqueName("bench");
 const perfTopics = { ours: `${id}_produce`, kafka: `${id}_perf`, kafkajs: `${id}_kafkajs` };
-const keyspaces = { one: `${id}_one`, grouped: `${id}_grouped`, stream: `${id}_stream` };
+const keyspaces = {
+  one: `${id}_one`,
+  grouped: `${id}_grouped`,
+  serialized: `${id}_serialized`,
+  stream: `${id}_stream`,
+};
 const kafka = new KafkaClient(connections.kafka, logger);
 const cassandra = new CassandraClient(connections.cassandra, logger);
 try {
@@ -126,6 +132,7 @@ try {
   const figures = {
     one: [],
     grouped: [],
+    serialized: [],
     stream: [],
     rss: [],
     produce: [],
@@ -142,6 +149,13 @@ try {
     const grouped = withOverrides(movies, { keyspace: keyspaces.grouped });
     figures.grouped.push(
       rows.length / await seconds(() => writeGrouped(cassandra, grouped, rows, WRITER)),
+    );
+    const serialized = withOverrides(movies, { keyspace: keyspaces.serialized });
+    figures.serialized.push(
+      rows.length /
+        await seconds(() =>
+          writeGrouped(cassandra, serialized, rows, WRITER, { serializeText: true })
+        ),
     );
     const streamed = await measureCli([
       "stream",
@@ -181,9 +195,15 @@ try {
     m.grouped,
     "rows/s",
   );
+  results.add(
+    `ceiling (b) with the sink's serialized text, no Kafka (${per})`,
+    m.serialized,
+    "rows/s",
+  );
   results.add(`stream --available-now, process start to exit (${per})`, m.stream, "events/s");
   results.ratio("stream / ceiling (b)", m.stream, m.grouped, 0.8);
   results.ratio("stream / ceiling (a)", m.stream, m.one);
+  results.ratio("stream / ceiling (b) with serialized text", m.stream, m.serialized);
   results.add(
     `stream peak resident memory (${per}, worst round)`,
     Math.max(...figures.rss),

@@ -41,14 +41,11 @@ export function isoTime(time: Date): string {
  * text is not one or names a day the calendar lacks (Feb 30). Precision is the millisecond.
  */
 export function parseTimestamp(text: string): Date | undefined {
+  const canonical = parseCanonical(text);
+  if (canonical !== undefined) return canonical;
   const match = text.trim().match(ISO_TIMESTAMP);
   if (match === null) return undefined;
   const [, y, mo, d, h, mi, s = "0", fraction = "0", zone] = match;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = Number(h), minute = Number(mi), second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const millis = Number(fraction.padEnd(3, "0").slice(0, 3));
   let offsetMinutes = 0;
   if (zone.toUpperCase() !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;
@@ -58,9 +55,57 @@ export function parseTimestamp(text: string): Date | undefined {
     if (offsetHours > 18 || offsetMins > 59) return undefined;
     offsetMinutes = sign * (offsetHours * 60 + offsetMins);
   }
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) -
-    offsetMinutes * 60_000;
-  const date = new Date(utc);
+  const millis = Number(fraction.padEnd(3, "0").slice(0, 3));
+  return utcDate(
+    [Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s), millis],
+    offsetMinutes,
+  );
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form `toISOString()` and `produce` write, read without the
+ * regular expression (this runs for every event); undefined for any other text.
+ */
+function parseCanonical(text: string): Date | undefined {
+  if (
+    text.length !== 24 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" ||
+    text[13] !== ":" || text[16] !== ":" || text[19] !== "." || text[23] !== "Z"
+  ) {
+    return undefined;
+  }
+  const fields = [
+    digitsAt(text, 0, 4),
+    digitsAt(text, 5, 7),
+    digitsAt(text, 8, 10),
+    digitsAt(text, 11, 13),
+    digitsAt(text, 14, 16),
+    digitsAt(text, 17, 19),
+    digitsAt(text, 20, 23),
+  ];
+  return fields.includes(-1) ? undefined : utcDate(fields, 0);
+}
+
+/** The number the decimal digits text[from, to) spell, or -1 if one is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** The instant of calendar fields at a UTC offset; undefined for a day or time that is not. */
+function utcDate(
+  [year, month, day, hour, minute, second, millis]: readonly number[],
+  offsetMinutes: number,
+): Date | undefined {
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(
+    Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000,
+  );
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 

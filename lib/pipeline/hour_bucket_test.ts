@@ -36,10 +36,20 @@ Deno.test("parseTimestamp() converts offsets to UTC, across a day and a year bou
   }
 });
 
+Deno.test("parseTimestamp() reads the canonical form exactly as toISOString() writes it", () => {
+  for (const ms of [0, 951_782_400_000, 1_709_251_199_999, 1_709_287_327_123]) {
+    const iso = new Date(ms).toISOString();
+    assert.equal(parseTimestamp(iso)?.getTime(), ms, iso);
+  }
+});
+
 Deno.test("parseTimestamp() refuses days the calendar lacks and times without an offset", async (t) => {
   for (
     const text of [
       "2023-02-29T10:00:00Z",
+      "2023-02-29T10:00:00.000Z",
+      "2024-03-01T10:00:6a.000Z",
+      "2024-03-01T10:60:00.000Z",
       "2024-04-31T10:00:00Z",
       "2024-13-01T10:00:00Z",
       "2024-03-01T24:00:00Z",

@@ -78,8 +78,10 @@ export class KafkaSource {
           consumer.pause([{ topic, partitions: [batch.partition] }]);
           return;
         }
+        // Offsets are resolved once per fetched batch, up to the last message kept.
+        let last: string | undefined;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) return;
+          if (!isRunning() || isStale()) break;
           this.buffer.append({
             partition: batch.partition,
             offset: Number(message.offset),
@@ -88,8 +90,9 @@ export class KafkaSource {
             timestamp: message.timestamp,
             headers: message.headers,
           });
-          resolveOffset(message.offset);
+          last = message.offset;
         }
+        if (last !== undefined) resolveOffset(last);
         // Back-pressure: hold the fetch loop while a full batch waits, heartbeating meanwhile.
         while (this.buffer.full && isRunning() && !isStale() && !this.stopper.stopped) {
           await heartbeat();
