@@ -197,3 +197,28 @@ Deno.test("a catalog that cannot be read is a bad-input error naming the file (e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the wrapper gives stream its memory-bounding V8 flags and the other commands V8's defaults", async () => {
+  // A stand-in `deno` first on PATH prints the arguments the wrapper runs it with.
+  const bin = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${bin}/deno`, '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+    const argsOf = async (...args: string[]) => {
+      const { stdout } = await new Deno.Command(CLI, {
+        args,
+        env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+      }).output();
+      return new TextDecoder().decode(stdout).split("\n");
+    };
+    const memory = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=30";
+    assert.ok((await argsOf("stream", "--available-now")).includes(memory));
+    assert.ok((await argsOf("--debug", "stream")).includes(memory));
+    for (const command of ["produce", "query", "init-schema", "report"]) {
+      const args = await argsOf(command);
+      assert.ok(!args.some((arg) => arg.startsWith("--v8-flags")), `${command}: ${args}`);
+      assert.equal(args.at(-2), command);
+    }
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+});
