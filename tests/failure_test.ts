@@ -16,6 +16,7 @@ import {
   drain,
   endOffsets,
   localService,
+  pollUntil,
   readTopic,
   runCliOk,
   sendRaw,
@@ -301,14 +302,11 @@ async function fenceTransactionalId(id: string): Promise<void> {
   }
 }
 
+/** The table's row count once it reaches `expected`, or the last count when time is up. */
 async function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let rows = await tableRows(keyspace, table);
-  while (rows < expected && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    rows = await tableRows(keyspace, table);
-  }
-  return rows;
+  const polled = await pollUntil(() => tableRows(keyspace, table), (n) => n >= expected, timeoutMs);
+  if (polled.value === undefined) throw polled.error;
+  return polled.value;
 }
 
 Deno.test({

@@ -13,6 +13,7 @@ import {
   CliProcess,
   drain,
   localService,
+  pollUntil,
   readTopic,
   runCliOk,
   servedMetricsUrl,
@@ -32,19 +33,10 @@ async function eventually<T>(
   accept: (value: T) => boolean,
   timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let failure: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      if (accept(last)) return last;
-    } catch (error) {
-      failure = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what}: last saw ${JSON.stringify(last)}${failure ? `, ${failure}` : ""}`);
+  const polled = await pollUntil(probe, accept, timeoutMs, 250);
+  if (polled.accepted) return polled.value as T;
+  const error = polled.error ? `, ${polled.error}` : "";
+  throw new Error(`${what}: last saw ${JSON.stringify(polled.value)}${error}`);
 }
 
 async function get(url: string): Promise<{ status: number; text: string }> {

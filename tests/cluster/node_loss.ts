@@ -15,6 +15,7 @@ import {
   distinctEvents,
   endOffsets,
   localService,
+  pollUntil,
   REPLICATED_SCHEMA_FLAGS,
   runCliOk,
   uniqueName,
@@ -55,22 +56,18 @@ async function rows(keyspace: string, table: string): Promise<number> {
   return JSON.parse(run.stdout)[0].n;
 }
 
+/** The table's row count (at QUORUM) once it reaches `expected`, or the last count. */
 async function waitForRows(keyspace: string, expected: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let seen = -1;
-  let failure = "";
-  while (Date.now() < deadline) {
-    try {
-      seen = await rows(keyspace, "movie_reviews");
-      if (seen >= expected) return seen;
-    } catch (error) {
-      // A node may be restarting.
-      failure = String(error).slice(0, 500);
-    }
-    await sleep(1_000);
+  const polled = await pollUntil(
+    () => rows(keyspace, "movie_reviews"),
+    (n) => n >= expected,
+    timeoutMs,
+    1_000,
+  );
+  if (polled.value === undefined) {
+    throw new Error(`Could not count the rows: ${String(polled.error).slice(0, 500)}`);
   }
-  if (seen < 0) throw new Error(`Could not count the rows: ${failure}`);
-  return seen;
+  return polled.value;
 }
 
 /** A topic and keyspace replicated three times, topics with min.insync.replicas 2. */

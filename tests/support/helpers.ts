@@ -396,3 +396,35 @@ export const REPLICATED_SCHEMA_FLAGS = [
   "--keyspace-replication",
   "datacenter1:3",
 ];
+
+/** What polling ended with: the last value seen (if any), whether it was accepted, the last error. */
+export interface Polled<T> {
+  value?: T;
+  accepted: boolean;
+  error?: unknown;
+}
+
+/**
+ * Calls `probe` until `accept` takes its value or `timeoutMs` has passed, `everyMs` apart. A
+ * probe that throws (a node restarting, a server not up yet) is tried again; its last error is
+ * kept for the caller's message.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+  everyMs = 300,
+): Promise<Polled<T>> {
+  const deadline = Date.now() + timeoutMs;
+  const polled: Polled<T> = { accepted: false };
+  for (;;) {
+    try {
+      polled.value = await probe();
+      if (accept(polled.value)) return { ...polled, accepted: true };
+    } catch (error) {
+      polled.error = error;
+    }
+    if (Date.now() >= deadline) return polled;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
