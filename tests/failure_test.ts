@@ -16,13 +16,13 @@ import {
   drain,
   endOffsets,
   localService,
-  pollUntil,
   readTopic,
   runCliOk,
   sendRaw,
   tableRows,
-  testConnections,
+  testKafka,
   uniqueName,
+  waitForCount,
 } from "./support/helpers.ts";
 import { transactionalId } from "../lib/stream/committer.ts";
 
@@ -288,11 +288,7 @@ Deno.test("a commit fenced while the group still assigns the partition here: tak
 
 /** Opens and commits a transaction under `id`, fencing every earlier producer of it. */
 async function fenceTransactionalId(id: string): Promise<void> {
-  const { Kafka, logLevel } = await import("../lib/kafka/kafkajs.ts");
-  const producer = new Kafka({
-    brokers: testConnections().kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  })
+  const producer = (await testKafka())
     .producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -303,10 +299,8 @@ async function fenceTransactionalId(id: string): Promise<void> {
 }
 
 /** The table's row count once it reaches `expected`, or the last count when time is up. */
-async function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
-  const polled = await pollUntil(() => tableRows(keyspace, table), (n) => n >= expected, timeoutMs);
-  if (polled.value === undefined) throw polled.error;
-  return polled.value;
+function waitForRows(keyspace: string, table: string, expected: number, timeoutMs: number) {
+  return waitForCount(() => tableRows(keyspace, table), expected, timeoutMs);
 }
 
 Deno.test({

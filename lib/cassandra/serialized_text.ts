@@ -6,25 +6,10 @@
  * is far cheaper. Bounded: past `capacity` distinct strings the cache starts over.
  */
 import { Buffer } from "node:buffer";
+import { BoundedMemo } from "../core/memo.ts";
 
-export class SerializedText {
-  readonly #bytes = new Map<string, Buffer>();
-
-  constructor(readonly capacity = 100_000) {}
-
-  /** The UTF-8 bytes of `text`, the same Buffer each time while it stays cached. */
-  of(text: string): Buffer {
-    let bytes = this.#bytes.get(text);
-    if (bytes === undefined) {
-      if (this.#bytes.size >= this.capacity) this.#bytes.clear();
-      bytes = Buffer.from(text, "utf8");
-      this.#bytes.set(text, bytes);
-    }
-    return bytes;
-  }
-
-  /** Strings cached now. */
-  get size(): number {
-    return this.#bytes.size;
+export class SerializedText extends BoundedMemo<string, Buffer> {
+  constructor(capacity = 100_000) {
+    super((text) => Buffer.from(text, "utf8"), capacity);
   }
 }

@@ -107,6 +107,14 @@ export function causes(error: unknown): unknown[] {
   return chain;
 }
 
+/** Whether an error, or one of its causes, carries one of these Kafka error types (kafkajs' names). */
+export function hasKafkaErrorType(error: unknown, types: ReadonlySet<string>): boolean {
+  return causes(error).some((link) => {
+    const type = (link as { type?: unknown }).type;
+    return typeof type === "string" && types.has(type);
+  });
+}
+
 // Kafka error codes (by kafkajs' `type` name) that waiting does not clear, whatever kafkajs
 // says of them: the request itself, the configuration or a permission is wrong.
 const KAFKA_PERMANENT = new Set([
@@ -145,11 +153,8 @@ const KAFKA_TRANSIENT_NAMES = new Set([
 /** Kafka failures as kafkajs reports them. */
 export const KAFKA_FAILURES: FailureKind = {
   classify(error) {
+    if (hasKafkaErrorType(error, KAFKA_PERMANENT)) return "permanent";
     const chain = causes(error);
-    for (const link of chain) {
-      const type = (link as { type?: unknown }).type;
-      if (typeof type === "string" && KAFKA_PERMANENT.has(type)) return "permanent";
-    }
     for (const link of chain) {
       const name = (link as { name?: unknown }).name;
       if (name === "KafkaJSSASLAuthenticationError") return "permanent";

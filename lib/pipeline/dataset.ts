@@ -215,6 +215,16 @@ export function reportColumns(dataset: Dataset): string[] {
   return [...new Set([...dataset.measures.map((measure) => measure.name), dataset.reportColumn])];
 }
 
+/** Columns of CQL type text: the person, the hour bucket, the item and the text attributes. */
+export function textColumns(dataset: Dataset): string[] {
+  return [
+    dataset.personField,
+    HOUR_COLUMN,
+    dataset.itemField,
+    ...dataset.attributes.filter((attribute) => attribute.type === "text").map((a) => a.name),
+  ];
+}
+
 /** Columns `query avg` can average: the measures and the numeric attributes. */
 export function numericColumns(dataset: Dataset): string[] {
   return [

@@ -1,4 +1,5 @@
 import { gunzipSync } from "node:zlib";
+import { BoundedMemo } from "../core/memo.ts";
 import { type Catalog, joinKey, type Value } from "./catalog.ts";
 import { type Dataset, TIME_FIELD } from "./dataset.ts";
 import { hourBucket, isoTime, parseTimestamp } from "./hour_bucket.ts";
@@ -93,7 +94,8 @@ export function validateEvent(body: Record<string, unknown>, dataset: Dataset): 
  */
 export function eventJson(event: Event, dataset: Dataset): string {
   const keys = jsonKeys(dataset);
-  let json = `${keys.person}${quoted(event.person)}${keys.item}${quoted(event.item)}` +
+  let json =
+    `${keys.person}${quotedText.of(event.person)}${keys.item}${quotedText.of(event.item)}` +
     `${keys.time}${isoTime(event.time)}"`;
   for (let i = 0; i < keys.measures.length; i++) json += `${keys.measures[i]}${event.measures[i]}`;
   return json + "}";
@@ -124,18 +126,7 @@ function jsonKeys(dataset: Dataset): JsonKeys {
 }
 
 // People and titles repeat from event to event: their JSON strings are made once (bounded).
-const QUOTED_CAPACITY = 20_000;
-const quotedText = new Map<string, string>();
-
-function quoted(text: string): string {
-  let json = quotedText.get(text);
-  if (json === undefined) {
-    if (quotedText.size >= QUOTED_CAPACITY) quotedText.clear();
-    json = JSON.stringify(text);
-    quotedText.set(text, json);
-  }
-  return json;
-}
+const quotedText = new BoundedMemo<string, string>((text) => JSON.stringify(text), 20_000);
 
 /** An enriched row, in the order of `tableColumns(dataset)`; `matched` tells the join found it. */
 export interface EnrichedRow {

@@ -1,6 +1,6 @@
 import type { CqlSession } from "../cassandra/client.ts";
 import { CONSISTENCY_LEVELS, type ConsistencyName } from "../cassandra/consistency.ts";
-import { type Dataset, HOUR_COLUMN, tableColumns } from "../pipeline/dataset.ts";
+import { type Dataset, tableColumns, textColumns } from "../pipeline/dataset.ts";
 import { SerializedText } from "../cassandra/serialized_text.ts";
 import { ReviewsError } from "../core/errors.ts";
 import { tableExists } from "../cassandra/schema.ts";
@@ -36,12 +36,7 @@ export class CassandraSink implements RowStore {
       consistency: CONSISTENCY_LEVELS[consistency],
     };
     const columns = tableColumns(dataset);
-    const text = new Set([
-      dataset.personField,
-      HOUR_COLUMN,
-      dataset.itemField,
-      ...dataset.attributes.filter((a) => a.type === "text").map((a) => a.name),
-    ]);
+    const text = new Set(textColumns(dataset));
     this.#text = columns.map((column) => serializeText && text.has(column));
     this.#insert = `INSERT INTO ${dataset.keyspace}.${dataset.table} (${columns.join(", ")}) ` +
       `VALUES (${columns.map(() => "?").join(", ")})`;

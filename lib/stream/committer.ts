@@ -7,7 +7,7 @@
  */
 import type { Message, Producer } from "../kafka/kafkajs.ts";
 import type { KafkaClient } from "../kafka/client.ts";
-import { causes, PermanentFailure } from "../core/retry.ts";
+import { hasKafkaErrorType, PermanentFailure } from "../core/retry.ts";
 import { chunkDeadLetters, type DeadLetter, fitDeadLetter } from "./dead_letters.ts";
 
 /** Commits a partition's batch; the engine only sees this. */
@@ -43,18 +43,12 @@ export class PartitionLost extends PermanentFailure {
 
 /** Whether kafkajs says this producer was fenced out by a newer one with the same id. */
 export function isFenced(error: unknown): boolean {
-  return causes(error).some((link) => {
-    const type = (link as { type?: unknown }).type;
-    return type === "PRODUCER_FENCED" || type === "INVALID_PRODUCER_EPOCH";
-  });
+  return hasKafkaErrorType(error, FENCED);
 }
 
-/** Whether the coordinator is still finishing this id's previous transaction (its markers). */
-function isConcurrentTransaction(error: unknown): boolean {
-  return causes(error).some((link) =>
-    (link as { type?: unknown }).type === "CONCURRENT_TRANSACTIONS"
-  );
-}
+const FENCED = new Set(["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"]);
+/** The coordinator is still finishing this id's previous transaction (its markers). */
+const CONCURRENT_TRANSACTIONS = new Set(["CONCURRENT_TRANSACTIONS"]);
 
 /** Waits after CONCURRENT_TRANSACTIONS, about 0.6 s in all, before the caller's retry sees it. */
 const CONCURRENT_TRANSACTION_WAITS_MS = [20, 40, 80, 160, 320];
@@ -72,7 +66,7 @@ export async function pastConcurrentTransaction<T>(
     try {
       return await step();
     } catch (error) {
-      if (!isConcurrentTransaction(error)) throw error;
+      if (!hasKafkaErrorType(error, CONCURRENT_TRANSACTIONS)) throw error;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }

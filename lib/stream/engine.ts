@@ -84,18 +84,32 @@ export class StreamEngine {
    * offsets, drops buffered messages below them, and only then lets them be batched.
    */
   async claim(): Promise<void> {
-    const { ledger, buffer, committer, logger, stopper } = this.deps;
     const claim = ++this.#claims;
-    const owned = ledger.owned;
+    const owned = this.deps.ledger.owned;
+    await this.#takeOver(claim, owned, "taking over partitions", (c) => c.claim(owned));
+  }
+
+  /**
+   * Fences through the committer (retrying what waiting can fix), then records where the group
+   * stands, drops buffered messages below it, and lets the partitions be batched; unless a newer
+   * assignment came meanwhile, which claims its partitions itself.
+   */
+  async #takeOver(
+    claim: number,
+    partitions: readonly number[],
+    what: string,
+    fence: (committer: Committer) => Promise<Map<number, number>>,
+  ): Promise<void> {
+    const { ledger, buffer, committer, logger, stopper } = this.deps;
     const committed = await retrying(
-      { what: "taking over partitions", kind: KAFKA_FAILURES, logger, stopper },
-      () => committer.claim(owned),
+      { what, kind: KAFKA_FAILURES, logger, stopper },
+      () => fence(committer),
     );
-    if (claim !== this.#claims) return; // a newer assignment superseded this one
+    if (claim !== this.#claims) return;
     for (const [partition, offset] of committed) {
       if (offset >= 0) ledger.committed(partition, offset);
     }
-    for (const partition of owned) {
+    for (const partition of partitions) {
       buffer.dropBelow(partition, ledger.position(partition));
       ledger.markReady(partition);
     }
@@ -278,7 +292,7 @@ export class StreamEngine {
    * it again from where the group stands, since the failed batch's messages left the buffer.
    */
   async #retake(partition: number, lost: PartitionLost): Promise<void> {
-    const { ledger, buffer, committer, logger, stopper } = this.deps;
+    const { ledger, buffer, logger } = this.deps;
     const claim = this.#claims;
     ledger.hold(partition);
     buffer.forget(partition);
@@ -288,15 +302,12 @@ export class StreamEngine {
         `again from offset ${ledger.position(partition)} (rows already written are rewritten ` +
         `idempotently)`,
     );
-    const committed = await retrying(
-      { what: `taking partition ${partition} back`, kind: KAFKA_FAILURES, logger, stopper },
-      () => committer.retake(partition),
+    await this.#takeOver(
+      claim,
+      [partition],
+      `taking partition ${partition} back`,
+      (committer) => committer.retake(partition),
     );
-    // A newer assignment claims its partitions itself.
-    if (claim !== this.#claims || !ledger.owns(partition)) return;
-    ledger.committed(partition, committed.get(partition) ?? -1);
-    buffer.dropBelow(partition, ledger.position(partition));
-    ledger.markReady(partition);
   }
 
   /** Messages waiting in partitions this member may batch now. */

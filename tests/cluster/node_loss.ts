@@ -15,10 +15,10 @@ import {
   distinctEvents,
   endOffsets,
   localService,
-  pollUntil,
   REPLICATED_SCHEMA_FLAGS,
   runCliOk,
   uniqueName,
+  waitForCount,
 } from "../support/helpers.ts";
 
 // The test's own clients (helpers) read the same settings as the CLI.
@@ -57,17 +57,8 @@ async function rows(keyspace: string, table: string): Promise<number> {
 }
 
 /** The table's row count (at QUORUM) once it reaches `expected`, or the last count. */
-async function waitForRows(keyspace: string, expected: number, timeoutMs: number) {
-  const polled = await pollUntil(
-    () => rows(keyspace, "movie_reviews"),
-    (n) => n >= expected,
-    timeoutMs,
-    1_000,
-  );
-  if (polled.value === undefined) {
-    throw new Error(`Could not count the rows: ${String(polled.error).slice(0, 500)}`);
-  }
-  return polled.value;
+function waitForRows(keyspace: string, expected: number, timeoutMs: number) {
+  return waitForCount(() => rows(keyspace, "movie_reviews"), expected, timeoutMs, 1_000);
 }
 
 /** A topic and keyspace replicated three times, topics with min.insync.replicas 2. */

@@ -155,9 +155,10 @@ export async function readTopic(
   /** After `expected` arrived, keep reading this long, so extra messages (repeats) show. */
   settleMs = 0,
 ): Promise<KafkaMessage[]> {
-  const { Kafka, logLevel } = await import("../../lib/kafka/kafkajs.ts");
-  const kafka = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
+  const consumer = (await testKafka()).consumer({
+    groupId: uniqueName("reader"),
+    maxWaitTimeInMs: 200,
+  });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
   try {
@@ -251,10 +252,14 @@ export async function endOffsets(topic: string): Promise<Map<number, number>> {
   }
 }
 
-async function kafkaAdmin() {
+/** A quiet kafkajs client of the services the tests use (loaded on first use). */
+export async function testKafka() {
   const { Kafka, logLevel } = await import("../../lib/kafka/kafkajs.ts");
-  const admin = new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING })
-    .admin();
+  return new Kafka({ brokers: testConnections().kafka.brokers, logLevel: logLevel.NOTHING });
+}
+
+async function kafkaAdmin() {
+  const admin = (await testKafka()).admin();
   await admin.connect();
   return admin;
 }
@@ -265,13 +270,8 @@ export async function sendRaw(
   messages: { key?: string; value: Uint8Array | string | null }[],
   compression: "gzip" | "none" = "gzip",
 ) {
-  const { Kafka, logLevel, CompressionTypes, Partitioners } = await import(
-    "../../lib/kafka/kafkajs.ts"
-  );
-  const producer = new Kafka({
-    brokers: testConnections().kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  })
+  const { CompressionTypes, Partitioners } = await import("../../lib/kafka/kafkajs.ts");
+  const producer = (await testKafka())
     .producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -427,4 +427,23 @@ export async function pollUntil<T>(
     if (Date.now() >= deadline) return polled;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * A count (`count()`, e.g. a table's rows) once it reaches `expected`, or the last count when
+ * time is up; the caller asserts. Throws only when the count could never be read.
+ */
+export async function waitForCount(
+  count: () => Promise<number>,
+  expected: number,
+  timeoutMs: number,
+  everyMs = 300,
+): Promise<number> {
+  const polled = await pollUntil(count, (n) => n >= expected, timeoutMs, everyMs);
+  if (polled.value === undefined) {
+    throw new Error(`Could not count: ${String(polled.error).slice(0, 500)}`, {
+      cause: polled.error,
+    });
+  }
+  return polled.value;
 }
