@@ -10,7 +10,8 @@ import { loadCatalog } from "../lib/pipeline/catalog.ts";
 import { type Dataset, PARTITION_KEY_COLUMNS } from "../lib/pipeline/dataset.ts";
 import { dataPath } from "../lib/core/resources.ts";
 import { backoffDelay, CASSANDRA_FAILURES } from "../lib/core/retry.ts";
-import { CassandraSink, type SinkOptions } from "../lib/stream/cassandra_sink.ts";
+import { withStockDriver } from "../lib/cassandra/driver_patches.ts";
+import { CassandraSink } from "../lib/stream/cassandra_sink.ts";
 import { type PendingRow, transformBatch } from "../lib/stream/batch.ts";
 import type { SourceMessage } from "../lib/stream/buffer.ts";
 import { groupRows, type WriterLimits } from "../lib/stream/writer.ts";
@@ -43,31 +44,32 @@ const EMPTY_SOURCE: SourceMessage = {
   timestamp: "0",
 };
 
-/** (a): every row its own INSERT, `concurrency` requests in flight. */
+/** (a): every row its own INSERT, `concurrency` requests in flight, the driver as published. */
 export async function writeOneByOne(
   cassandra: CassandraClient,
   dataset: Dataset,
   rows: readonly PendingRow[],
   concurrency: number,
 ): Promise<void> {
-  await writeInPool(cassandra, dataset, rows.map((row) => [row]), concurrency, {
-    serializeText: false,
-  });
+  await withStockDriver(() =>
+    writeInPool(cassandra, dataset, rows.map((row) => [row]), concurrency)
+  );
 }
 
 /**
- * (b): rows grouped by partition key into UNLOGGED batches within the writer's bounds. Plain
- * driver values by default; `sink` turns on what the stream's sink adds (text sent serialized).
+ * (b): rows grouped by partition key into UNLOGGED batches within the writer's bounds, with the
+ * driver as published, or with `patched` the frame writing the stream uses.
  */
 export async function writeGrouped(
   cassandra: CassandraClient,
   dataset: Dataset,
   rows: readonly PendingRow[],
   limits: WriterLimits,
-  sink: SinkOptions = { serializeText: false },
+  { patched = false } = {},
 ): Promise<void> {
   const batches = groupRows(rows, PARTITION_KEY_COLUMNS, limits);
-  await writeInPool(cassandra, dataset, batches, limits.concurrency, sink);
+  const write = () => writeInPool(cassandra, dataset, batches, limits.concurrency);
+  await (patched ? write() : withStockDriver(write));
 }
 
 /**
@@ -79,9 +81,8 @@ async function writeInPool(
   dataset: Dataset,
   batches: readonly PendingRow[][],
   concurrency: number,
-  options: SinkOptions,
 ): Promise<void> {
-  const sink = new CassandraSink(cassandra, dataset, "local_quorum", options);
+  const sink = new CassandraSink(cassandra, dataset, "local_quorum");
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {

@@ -76,6 +76,8 @@ export interface Measured {
   stderr: string;
   seconds: number;
   peakMiB: number;
+  /** CPU seconds (user + system) the process used, read at its last sample. */
+  cpu: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function measure(
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
   let peakKb = 0;
+  let cpu = 0;
   const poll = setInterval(async () => {
     const out = await new Deno.Command("cat", {
       args: [`/proc/${child.pid}/status`],
@@ -102,6 +105,13 @@ export async function measure(
     }).output().catch(() => undefined);
     const hwm = Number(new TextDecoder().decode(out?.stdout).match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
     if (hwm > peakKb) peakKb = hwm;
+    const stat = await new Deno.Command("cat", {
+      args: [`/proc/${child.pid}/stat`],
+      stdout: "piped",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    const fields = new TextDecoder().decode(stat?.stdout).split(") ")[1]?.split(" ");
+    if (fields !== undefined) cpu = (Number(fields[11]) + Number(fields[12])) / 100;
   }, 100);
   const status = await child.status;
   clearInterval(poll);
@@ -110,6 +120,7 @@ export async function measure(
     stderr: await stderr,
     seconds: (performance.now() - started) / 1000,
     peakMiB: peakKb / 1024,
+    cpu,
   };
   if (!status.success) {
     throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}${result.stdout}`);

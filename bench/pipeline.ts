@@ -5,10 +5,11 @@
  * validating plus enriching events. Against the local services (`deno task up` first), on one
  * backlog of BENCH_EVENTS events (500,000 by default), BENCH_ROUNDS times (3), interleaved so the
  * machine's noise falls on every contender alike, medians reported:
- * - the write ceiling: the Node driver inserting the stream's rows (a) one per request and
- *   (b) grouped by partition key into UNLOGGED batches, no Kafka; (b) again with the sink's
- *   serialized text;
+ * - the write ceiling: the Node driver as published inserting the stream's rows (a) one per
+ *   request and (b) grouped by partition key into UNLOGGED batches, no Kafka; (b) again with the
+ *   stream's frame writing (lib/cassandra/driver_patches.ts);
  * - `stream --available-now`, process start to exit, and its peak resident memory;
+ * each of these four on a Cassandra at rest (flushed, compactions done: bench/quiesce.ts);
  * - `produce --rate max` against Kafka's own ProducerPerformance on the same records;
  * - end-to-end latency: `produce --rate 2000` for 60 s into `stream --interval 1s`, p50/p99 from
  *   the stream's histogram, max from its progress (LATENCY_RATE, LATENCY_SECONDS).
@@ -27,6 +28,7 @@ import { cleanUp, CLI, readTopic, uniqueName } from "../tests/support/helpers.ts
 import { rowsOf, writeGrouped, writeOneByOne } from "./ceiling.ts";
 import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
 import { measureLatency } from "./latency.ts";
+import { quiesceCassandra } from "./quiesce.ts";
 import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
 
 // `deno task bench --nodes 3`: the cluster's figures instead (bench/cluster.ts).
@@ -109,7 +111,7 @@ const perfTopics = { ours: `${id}_produce`, kafka: `${id}_perf`, kafkajs: `${id}
 const keyspaces = {
   one: `${id}_one`,
   grouped: `${id}_grouped`,
-  serialized: `${id}_serialized`,
+  patched: `${id}_patched`,
   stream: `${id}_stream`,
 };
 const kafka = new KafkaClient(connections.kafka, logger);
@@ -132,7 +134,7 @@ try {
   const figures = {
     one: [],
     grouped: [],
-    serialized: [],
+    patched: [],
     stream: [],
     rss: [],
     produce: [],
@@ -144,19 +146,22 @@ try {
   >;
   for (let round = 1; round <= ROUNDS; round++) {
     console.error(`Round ${round} of ${ROUNDS}`);
+    // Each contender starts on a node at rest, not in its predecessor's flushes and compactions.
+    await quiesceCassandra();
     const one = withOverrides(movies, { keyspace: keyspaces.one });
     figures.one.push(rows.length / await seconds(() => writeOneByOne(cassandra, one, rows, 64)));
+    await quiesceCassandra();
     const grouped = withOverrides(movies, { keyspace: keyspaces.grouped });
     figures.grouped.push(
       rows.length / await seconds(() => writeGrouped(cassandra, grouped, rows, WRITER)),
     );
-    const serialized = withOverrides(movies, { keyspace: keyspaces.serialized });
-    figures.serialized.push(
+    await quiesceCassandra();
+    const patched = withOverrides(movies, { keyspace: keyspaces.patched });
+    figures.patched.push(
       rows.length /
-        await seconds(() =>
-          writeGrouped(cassandra, serialized, rows, WRITER, { serializeText: true })
-        ),
+        await seconds(() => writeGrouped(cassandra, patched, rows, WRITER, { patched: true })),
     );
+    await quiesceCassandra();
     const streamed = await measureCli([
       "stream",
       "--topic",
@@ -196,14 +201,14 @@ try {
     "rows/s",
   );
   results.add(
-    `ceiling (b) with the sink's serialized text, no Kafka (${per})`,
-    m.serialized,
+    `ceiling (b) with the stream's frame writing (driver patch), no Kafka (${per})`,
+    m.patched,
     "rows/s",
   );
   results.add(`stream --available-now, process start to exit (${per})`, m.stream, "events/s");
   results.ratio("stream / ceiling (b)", m.stream, m.grouped, 0.8);
   results.ratio("stream / ceiling (a)", m.stream, m.one);
-  results.ratio("stream / ceiling (b) with serialized text", m.stream, m.serialized);
+  results.ratio("stream / ceiling (b) with the stream's frame writing", m.stream, m.patched);
   results.add(
     `stream peak resident memory (${per}, worst round)`,
     Math.max(...figures.rss),

@@ -1,3 +1,4 @@
+import "./driver_patches.ts";
 import cassandra from "cassandra-driver";
 import type { CassandraConfig } from "./config.ts";
 import { ConnectionError, withTimeout } from "../core/errors.ts";

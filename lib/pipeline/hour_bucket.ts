@@ -62,6 +62,11 @@ export function parseTimestamp(text: string): Date | undefined {
   );
 }
 
+// The last hour of a canonical timestamp read, and its instant: events come in time order, so
+// most calls repeat it, and only the minutes, seconds and milliseconds remain to be read.
+let lastHourText = "";
+let lastHourMillis = NaN;
+
 /**
  * `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form `toISOString()` and `produce` write, read without the
  * regular expression (this runs for every event); undefined for any other text.
@@ -73,16 +78,24 @@ function parseCanonical(text: string): Date | undefined {
   ) {
     return undefined;
   }
-  const fields = [
-    digitsAt(text, 0, 4),
-    digitsAt(text, 5, 7),
-    digitsAt(text, 8, 10),
-    digitsAt(text, 11, 13),
-    digitsAt(text, 14, 16),
-    digitsAt(text, 17, 19),
-    digitsAt(text, 20, 23),
-  ];
-  return fields.includes(-1) ? undefined : utcDate(fields, 0);
+  const hourText = text.slice(0, 13);
+  if (hourText !== lastHourText) {
+    const fields = [
+      digitsAt(text, 0, 4),
+      digitsAt(text, 5, 7),
+      digitsAt(text, 8, 10),
+      digitsAt(text, 11, 13),
+    ];
+    const hour = fields.includes(-1) ? undefined : utcDate([...fields, 0, 0, 0], 0);
+    if (hour === undefined) return undefined;
+    lastHourText = hourText;
+    lastHourMillis = hour.getTime();
+  }
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  const millis = digitsAt(text, 20, 23);
+  if (minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) return undefined;
+  return new Date(lastHourMillis + minute * 60_000 + second * 1_000 + millis);
 }
 
 /** The number the decimal digits text[from, to) spell, or -1 if one is not a digit. */

@@ -106,3 +106,15 @@ Deno.test("parseDate() takes real UTC days only; hoursOf() lists the day's 24 bu
     "2024-03-01 23:00",
   ]);
 });
+
+Deno.test("parseTimestamp() reads instants one after another, within and across hours", () => {
+  const start = Date.UTC(2024, 1, 28, 22, 59, 58, 990);
+  for (let ms = start; ms < start + 26 * 3_600_000; ms += 3_599_999) {
+    for (const instant of [ms, ms + 1, ms + 11]) {
+      const iso = new Date(instant).toISOString();
+      assert.equal(parseTimestamp(iso)?.getTime(), instant, iso);
+      // A bad minute in the hour just read is still refused.
+      assert.equal(parseTimestamp(`${iso.slice(0, 14)}61${iso.slice(16)}`), undefined);
+    }
+  }
+});

@@ -1,34 +1,19 @@
 import type { CqlSession } from "../cassandra/client.ts";
 import { CONSISTENCY_LEVELS, type ConsistencyName } from "../cassandra/consistency.ts";
-import { type Dataset, tableColumns, textColumns } from "../pipeline/dataset.ts";
-import { SerializedText } from "../cassandra/serialized_text.ts";
+import { type Dataset, tableColumns } from "../pipeline/dataset.ts";
 import { ReviewsError } from "../core/errors.ts";
 import { tableExists } from "../cassandra/schema.ts";
 import type { RowStore } from "./writer.ts";
-
-/** How the sink hands values to the driver. */
-export interface SinkOptions {
-  /**
-   * Send text values as their cached UTF-8 bytes (the driver sends a Buffer as it is) rather
-   * than as strings the driver encodes each time. On by default; the benchmark's plain-driver
-   * ceiling turns it off.
-   */
-  serializeText?: boolean;
-}
 
 /** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT (the RowStore of the stream). */
 export class CassandraSink implements RowStore {
   readonly #insert: string;
   readonly #options: { prepare: true; isIdempotent: true; consistency: number };
-  /** Per column: whether it is text, so its strings may go as serialized bytes. */
-  readonly #text: boolean[];
-  readonly #serialized = new SerializedText();
 
   constructor(
     readonly client: CqlSession,
     readonly dataset: Dataset,
     consistency: ConsistencyName,
-    { serializeText = true }: SinkOptions = {},
   ) {
     this.#options = {
       prepare: true,
@@ -36,8 +21,6 @@ export class CassandraSink implements RowStore {
       consistency: CONSISTENCY_LEVELS[consistency],
     };
     const columns = tableColumns(dataset);
-    const text = new Set(textColumns(dataset));
-    this.#text = columns.map((column) => serializeText && text.has(column));
     this.#insert = `INSERT INTO ${dataset.keyspace}.${dataset.table} (${columns.join(", ")}) ` +
       `VALUES (${columns.map(() => "?").join(", ")})`;
   }
@@ -71,11 +54,7 @@ export class CassandraSink implements RowStore {
     for (let i = 0; i < row.length; i++) {
       const value = row[i];
       // `null` attributes are sent as unset, so they write no tombstone.
-      params[i] = value === null
-        ? undefined
-        : this.#text[i] && typeof value === "string"
-        ? this.#serialized.of(value)
-        : value;
+      params[i] = value === null ? undefined : value;
     }
     return params;
   }

@@ -1,0 +1,285 @@
+/**
+ * cassandra-driver's request frames, written into one buffer instead of one Buffer per field, and
+ * a batch's one statement looked up once.
+ *
+ * The driver builds every request frame as a list of small Buffers, one for each length prefix,
+ * flag byte and value, and concatenates them at the end. An UNLOGGED batch of 20 rows of 13
+ * columns is about 600 of them. Making a Buffer is costly in Deno's Node compatibility layer (a
+ * Uint8Array subclass built through a slow path, then collected), and profiling the stream put
+ * a quarter of its thread in frame writing and much of its garbage collection behind it. The
+ * methods below write the same bytes, in the same order, into one buffer that grows by doubling;
+ * `write()` puts the header in front and hands out that buffer's frame. Only `FrameWriter`'s
+ * own methods change: every request type still decides what goes into its frame, and the values
+ * are still encoded by the driver's Encoder.
+ *
+ * Batches go one step further. The driver encodes each value into a Buffer of its own before
+ * writing it; for the batch request only, the encoder it is given defers that step, and the
+ * frame writer encodes the common cases (bytes, text, int, timestamp) straight into the frame.
+ * Every other value, and every other request, is encoded by the driver's Encoder as before.
+ *
+ * And before a batch is written, the driver looks its statement up among the prepared ones once
+ * per row, each an async call keyed by keyspace plus query text. A batch whose rows all run one
+ * statement (what the stream sends) now looks it up once; any other batch goes the driver's way.
+ *
+ * lib/cassandra/client.ts imports this module, so the patch is in place before any request is
+ * written; tests check that requests of every kind write byte-identical frames with and without
+ * it.
+ */
+import { Buffer } from "node:buffer";
+// deno.json maps these to files of the same cassandra-driver version as "cassandra-driver".
+// @ts-types="./driver_internals.d.ts"
+import { FrameWriter } from "cassandra-driver/lib/writers.js";
+// @ts-types="./driver_internals.d.ts"
+import { dataTypes, FrameHeader, unset } from "cassandra-driver/lib/types/index.js";
+// @ts-types="./driver_internals.d.ts"
+import { BatchRequest, type Encoder } from "cassandra-driver/lib/requests.js";
+// @ts-types="./driver_prepare_handler.d.ts"
+import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
+
+/** The state a FrameWriter carries with the patch: its buffer and where the body ends. */
+interface FrameState {
+  opcode: number;
+  bodyLength: number;
+  frame?: Buffer;
+  end: number;
+}
+
+/** Room kept at the front for the largest header (protocol v3 and later: 9 bytes). */
+const HEADER_ROOM = 9;
+/** A first buffer that holds most requests whole (a 5 KiB batch grows it once). */
+const FIRST_SIZE = 1024;
+
+/** Reserves `length` bytes at the end of the body; returns where they start. */
+function reserve(state: FrameState, length: number): number {
+  let frame = state.frame;
+  if (frame === undefined) {
+    frame = Buffer.allocUnsafe(Math.max(FIRST_SIZE, HEADER_ROOM + length));
+    state.frame = frame;
+    state.end = HEADER_ROOM;
+  } else if (state.end + length > frame.length) {
+    const grown = Buffer.allocUnsafe(Math.max(2 * frame.length, state.end + length));
+    grown.set(frame.subarray(0, state.end), 0);
+    frame = grown;
+    state.frame = grown;
+  }
+  const at = state.end;
+  state.end += length;
+  state.bodyLength += length;
+  return at;
+}
+
+/** The patched methods; each writes what the driver's method of the same name writes. */
+const patched: Record<string, unknown> = {
+  add(this: FrameState, bytes: Uint8Array): void {
+    const at = reserve(this, bytes.length);
+    this.frame!.set(bytes, at);
+  },
+  writeShort(this: FrameState, num: number): void {
+    const at = reserve(this, 2);
+    this.frame!.writeUInt16BE(num, at);
+  },
+  writeInt(this: FrameState, num: number): void {
+    const at = reserve(this, 4);
+    this.frame!.writeInt32BE(num, at);
+  },
+  writeByte(this: FrameState, num: number): void {
+    const at = reserve(this, 1);
+    // As Buffer.from([num]) stores it: the number modulo 256.
+    this.frame![at] = num;
+  },
+  writeBytes(this: FrameState & FrameWriter, bytes: Uint8Array | null | typeof unset): void {
+    if (bytes === DEFERRED) return writeDeferred(this);
+    if (bytes === null) return this.writeInt(-1);
+    if (bytes === unset) return this.writeInt(-2);
+    const value = bytes as Uint8Array;
+    const at = reserve(this, 4 + value.length);
+    this.frame!.writeInt32BE(value.length, at);
+    this.frame!.set(value, at + 4);
+  },
+  writeShortBytes(this: FrameState & FrameWriter, bytes: Uint8Array | null): void {
+    if (bytes === null) return this.writeShort(-1);
+    const at = reserve(this, 2 + bytes.length);
+    this.frame!.writeUInt16BE(bytes.length, at);
+    this.frame!.set(bytes, at + 2);
+  },
+  writeString(this: FrameState, str: string): void {
+    if (typeof str === "undefined") throw new Error("can not write undefined");
+    const length = Buffer.byteLength(str, "utf8");
+    const at = reserve(this, 2 + length);
+    this.frame!.writeUInt16BE(length, at);
+    this.frame!.write(str, at + 2, length, "utf8");
+  },
+  writeLString(this: FrameState, str: string): void {
+    const length = Buffer.byteLength(str, "utf8");
+    const at = reserve(this, 4 + length);
+    this.frame!.writeInt32BE(length, at);
+    this.frame!.write(str, at + 4, length, "utf8");
+  },
+  write(this: FrameState, version: number, streamId: number, flags?: number): Buffer {
+    if (this.frame === undefined) reserve(this, 0);
+    const header = new FrameHeader(version, flags || 0, streamId, this.opcode, this.bodyLength)
+      .toBuffer();
+    const start = HEADER_ROOM - header.length;
+    this.frame!.set(header, start);
+    return this.frame!.subarray(start, this.end);
+  },
+};
+
+/**
+ * What a deferring encoder returns instead of a Buffer: "the value you were just asked to
+ * encode". The driver passes it straight to writeBytes, which writes that value.
+ */
+const DEFERRED = Object.freeze({ deferred: true }) as unknown as Uint8Array;
+const deferred: { encoder?: Encoder; value: unknown; type: unknown } = {
+  value: undefined,
+  type: null,
+};
+
+const deferringEncoders = new WeakMap<Encoder, Encoder>();
+
+/** The driver's encoder, but `encode()` only notes the value for writeBytes to write. */
+function deferring(encoder: Encoder): Encoder {
+  let wrapper = deferringEncoders.get(encoder);
+  if (wrapper === undefined) {
+    wrapper = Object.create(encoder) as Encoder;
+    wrapper.encode = (value: unknown, type: unknown) => {
+      deferred.encoder = encoder;
+      deferred.value = value;
+      deferred.type = type;
+      return DEFERRED;
+    };
+    deferringEncoders.set(encoder, wrapper);
+  }
+  return wrapper;
+}
+
+/** Writes the deferred value as the driver would: `[int length][bytes]`, or -1 / -2 alone. */
+function writeDeferred(state: FrameState & FrameWriter): void {
+  const { encoder, value, type } = deferred;
+  deferred.value = undefined;
+  const code = (type as { code?: unknown } | null)?.code;
+  if (value instanceof Buffer) return state.writeBytes(value);
+  if (typeof value === "string" && (code === dataTypes.text || code === dataTypes.varchar)) {
+    return writeUtf8(state, value);
+  }
+  if (typeof value === "number" && code === dataTypes.int && (value | 0) === value) {
+    const at = reserve(state, 8);
+    state.frame!.writeInt32BE(4, at);
+    state.frame!.writeInt32BE(value, at + 4);
+    return;
+  }
+  if (value instanceof Date && code === dataTypes.timestamp) {
+    const millis = value.getTime();
+    if (!Number.isNaN(millis)) {
+      // A timestamp is a 64-bit big-endian count of milliseconds: high word, then low word.
+      const at = reserve(state, 12);
+      state.frame!.writeInt32BE(8, at);
+      state.frame!.writeInt32BE(Math.floor(millis / 2 ** 32), at + 4);
+      state.frame!.writeUInt32BE(millis >>> 0, at + 8);
+      return;
+    }
+  }
+  state.writeBytes(encoder!.encode(value, type));
+}
+
+/** A text value's UTF-8 bytes with their length; ASCII (most text) is copied byte by byte. */
+function writeUtf8(state: FrameState, text: string): void {
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const at = reserve(state, 4 + text.length);
+    const frame = state.frame!;
+    frame.writeInt32BE(text.length, at);
+    for (let i = 0; i < text.length; i++) frame[at + 4 + i] = text.charCodeAt(i);
+    return;
+  }
+  const length = Buffer.byteLength(text, "utf8");
+  const at = reserve(state, 4 + length);
+  state.frame!.writeInt32BE(length, at);
+  state.frame!.write(text, at + 4, length, "utf8");
+}
+
+type Methods = Record<string, unknown>;
+const prototype = FrameWriter.prototype as unknown as Methods;
+/** The driver's own methods, for the equivalence tests and the stock-driver benchmark. */
+const FRAME_METHODS = Object.keys(patched);
+const stock: Methods = Object.fromEntries(FRAME_METHODS.map((name) => [name, prototype[name]]));
+
+const batchPrototype = BatchRequest.prototype as unknown as Methods;
+const stockBatchWrite = batchPrototype.write as (
+  this: BatchRequest,
+  encoder: Encoder,
+  streamId: number,
+) => Uint8Array;
+patched.batchWrite = function (this: BatchRequest, encoder: Encoder, streamId: number) {
+  return stockBatchWrite.call(this, deferring(encoder), streamId);
+};
+stock.batchWrite = stockBatchWrite;
+
+/** A batch's statements, as the driver is given them. */
+type BatchItem = { query?: unknown; params?: unknown } | string | null | undefined;
+type GetPreparedMultiple = (
+  client: unknown,
+  loadBalancing: unknown,
+  queries: readonly BatchItem[],
+  keyspace: string | undefined,
+) => Promise<{ query: string; params: unknown; queryId: unknown; meta: unknown }[]>;
+
+const stockGetPreparedMultiple = PrepareHandler.getPreparedMultiple as GetPreparedMultiple;
+stock.getPreparedMultiple = stockGetPreparedMultiple;
+patched.getPreparedMultiple = async function (
+  client: unknown,
+  loadBalancing: unknown,
+  queries: readonly BatchItem[],
+  keyspace: string | undefined,
+) {
+  if (!oneStatement(queries)) {
+    return await stockGetPreparedMultiple(client, loadBalancing, queries, keyspace);
+  }
+  // The driver's answer for the first row holds for every row: same statement, positional values.
+  const [first] = await stockGetPreparedMultiple(client, loadBalancing, [queries[0]], keyspace);
+  return queries.map((item) => ({
+    query: first.query,
+    params: (item as { params?: unknown }).params,
+    queryId: first.queryId,
+    meta: first.meta,
+  }));
+};
+
+/** Whether every item runs the same query text with an array of values (or none). */
+function oneStatement(queries: readonly BatchItem[]): boolean {
+  if (queries.length < 2) return false;
+  const query = (queries[0] as { query?: unknown } | null)?.query;
+  if (typeof query !== "string") return false;
+  return queries.every((item) =>
+    typeof item === "object" && item !== null && item.query === query &&
+    (item.params === undefined || item.params === null || Array.isArray(item.params))
+  );
+}
+
+function install(methods: Methods): void {
+  for (const name of FRAME_METHODS) prototype[name] = methods[name];
+  batchPrototype.write = methods.batchWrite;
+  (PrepareHandler as unknown as Methods).getPreparedMultiple = methods.getPreparedMultiple;
+}
+
+install(patched);
+
+/**
+ * Runs `work` with the driver as published (its own frame writing and statement lookup), then
+ * puts the patch back: the benchmark's stock-driver ceiling and the equivalence tests. It swaps the methods for the whole process,
+ * so nothing else may write requests meanwhile.
+ */
+export async function withStockDriver<T>(work: () => T | Promise<T>): Promise<T> {
+  install(stock);
+  try {
+    return await work();
+  } finally {
+    install(patched);
+  }
+}

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import cassandra from "cassandra-driver";
+import { withStockDriver } from "./driver_patches.ts";
+// @ts-types="./driver_internals.d.ts"
+import * as requests from "cassandra-driver/lib/requests.js";
+// @ts-types="./driver_internals.d.ts"
+import Encoder from "cassandra-driver/lib/encoder.js";
+// @ts-types="./driver_prepare_handler.d.ts"
+import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
+
+const { dataTypes, Long, unset, consistencies } = cassandra.types;
+
+/** A request the driver can write: what the patch must not change. */
+interface Writable {
+  write(encoder: Encoder, streamId: number): Uint8Array;
+}
+
+/** Execution options as the requests read them, every getter answering from `values`. */
+function executionOptions(values: Record<string, unknown> = {}): unknown {
+  return new Proxy({}, {
+    get: (_, name: string) => () => values[name] ?? (name.startsWith("is") ? false : null),
+  });
+}
+
+const column = (code: number) => ({ type: { code } });
+const QUERY_ID = Buffer.from("0123456789abcdef");
+const RESULT_ID = Buffer.from("fedcba9876543210");
+/** One column of each type the stream writes, and of some it does not. */
+const COLUMNS = [
+  column(dataTypes.text),
+  column(dataTypes.varchar),
+  column(dataTypes.timestamp),
+  column(dataTypes.int),
+  column(dataTypes.int),
+  column(dataTypes.bigint),
+  column(dataTypes.double),
+  column(dataTypes.boolean),
+  column(dataTypes.ascii),
+  column(dataTypes.blob),
+];
+
+/** Rows with the values a batch meets: common, edge, missing, and ones the fast path leaves. */
+const ROWS: unknown[][] = [
+  ["Ada", "2024-03-01 10:00", new Date(1_709_287_327_123), 7, -2_147_483_648, Long.fromNumber(5)],
+  ["Zoë 東京 🎬", "", new Date(-1), 2_147_483_647, 0, Long.fromString("-9"), 1.5, true, "ok"],
+  ["\ud800 lone surrogate", "x".repeat(300), new Date(2 ** 40 + 1), -0, 1, null, -0.25, false],
+  [null, undefined, unset, 2.5, "12", Long.ZERO, Infinity, null, undefined, Buffer.from([0, 1])],
+  [Buffer.from("bytes as they are"), "text", 1_709_287_327_123, 3, 4, Long.MAX_VALUE, 0, true],
+  ["time as text", "y", "2024-03-01T10:00:00Z", 1, 2, Long.MIN_VALUE, NaN, false, "", null],
+];
+
+function batch(options: Record<string, unknown>, rows = ROWS): Writable {
+  const queries = rows.map((params) => ({
+    query: "INSERT ...",
+    params,
+    queryId: QUERY_ID,
+    meta: { columns: COLUMNS },
+  }));
+  return new requests.BatchRequest(queries, executionOptions(options)) as Writable;
+}
+
+/** Every kind of request, with options that reach each branch of the frame writers. */
+function requestsToWrite(): [string, Writable][] {
+  const payload = { key: Buffer.from("value") };
+  return [
+    ["unlogged batch", batch({ isBatchLogged: false })],
+    ["logged batch", batch({ isBatchLogged: true })],
+    ["counter batch", batch({ isBatchCounter: true })],
+    [
+      "batch with timestamp, serial consistency, keyspace, tracing and payload",
+      batch({
+        getOrGenerateTimestamp: Long.fromNumber(1_709_287_327_123_000),
+        getSerialConsistency: consistencies.localSerial,
+        getKeyspace: "reviews",
+        isQueryTracing: true,
+        getCustomPayload: payload,
+        getConsistency: consistencies.localQuorum,
+      }),
+    ],
+    ["batch of one row", batch({}, [ROWS[0]])],
+    [
+      "batch of text queries with hints",
+      new requests.BatchRequest(
+        [{ query: "INSERT a", params: ["x", 1] }, { query: "INSERT b", params: [2.5] }],
+        executionOptions({ getHints: [["text", "int"], ["double"]] }),
+      ) as Writable,
+    ],
+    [
+      "execute",
+      new requests.ExecuteRequest(
+        "SELECT",
+        QUERY_ID,
+        ROWS[0],
+        executionOptions({ getFetchSize: 100, getPageState: Buffer.from("page") }),
+        { columns: COLUMNS, resultId: RESULT_ID },
+      ) as Writable,
+    ],
+    [
+      "query",
+      new requests.QueryRequest(
+        "SELECT * FROM t WHERE a = ?",
+        ["é"],
+        executionOptions({ getKeyspace: "reviews", getCustomPayload: payload }),
+      ) as Writable,
+    ],
+    ["prepare", new requests.PrepareRequest("SELECT * FROM t", "reviews") as Writable],
+    ["startup", new requests.StartupRequest({ applicationName: "reviews" }) as Writable],
+    ["register", new requests.RegisterRequest(["SCHEMA_CHANGE", "TOPOLOGY_CHANGE"]) as Writable],
+    ["auth response", new requests.AuthResponseRequest(Buffer.from("token")) as Writable],
+    ["credentials", new requests.CredentialsRequest("user", "pässword") as Writable],
+    ["options", requests.options as Writable],
+  ];
+}
+
+/** The frame, or the error's message when writing throws. */
+function frameOf(request: Writable, encoder: Encoder, streamId: number): string {
+  try {
+    return Buffer.from(request.write(encoder, streamId)).toString("hex");
+  } catch (error) {
+    return `throws ${(error as Error).name}: ${(error as Error).message}`;
+  }
+}
+
+Deno.test("the patched driver writes every request's frame byte for byte as the driver does", async (t) => {
+  // v2 (one-byte stream ids), v4 (what Cassandra 5 speaks to this driver), DSE v2.
+  for (const version of [2, 4, 0x42]) {
+    const encoder = new Encoder(version, { encoding: { useUndefinedAsUnset: true } });
+    for (const [name, request] of requestsToWrite()) {
+      if (version === 2 && /batch|execute|query/.test(name)) continue; // unset needs v4
+      await t.step(`protocol ${version}: ${name}`, async () => {
+        const patched = frameOf(request, encoder, 17);
+        const stock = await withStockDriver(() => frameOf(request, encoder, 17));
+        assert.equal(patched, stock);
+      });
+    }
+  }
+});
+
+Deno.test("the patched driver fails on a value the driver refuses, with the driver's error", async () => {
+  const encoder = new Encoder(4, { encoding: { useUndefinedAsUnset: true } });
+  const request = batch({}, [["a", "b", new Date(NaN)], ["a", "b", new Date(0), "not a number"]]);
+  const patched = frameOf(request, encoder, 1);
+  assert.match(patched, /^throws TypeError: Invalid date/);
+  assert.equal(patched, await withStockDriver(() => frameOf(request, encoder, 1)));
+});
+
+Deno.test("frames larger than the first buffer grow whole, and each request gets its own", () => {
+  const encoder = new Encoder(4, { encoding: { useUndefinedAsUnset: true } });
+  const rows = Array.from({ length: 500 }, (_, i) => [`person ${i}`, "h", new Date(i), i, i]);
+  const first = Buffer.from(batch({}, rows).write(encoder, 1));
+  const second = batch({}, rows.slice(0, 1)).write(encoder, 2);
+  assert.ok(first.length > 10_000);
+  assert.equal(Buffer.from(batch({}, rows).write(encoder, 1)).compare(first), 0);
+  assert.notEqual(second.buffer, first.buffer);
+});
+
+Deno.test("a batch's statements resolve to what the driver resolves them to", async (t) => {
+  const looked: string[] = [];
+  const client = {
+    metadata: {
+      getPreparedInfo(keyspace: string, query: string) {
+        looked.push(query);
+        return { queryId: Buffer.from(`${keyspace}.${query}`), meta: { columns: [] } };
+      },
+    },
+  };
+  const cases: [string, unknown[]][] = [
+    ["one statement", [{ query: "A", params: [1] }, { query: "A", params: [2] }, { query: "A" }]],
+    ["two statements", [{ query: "A", params: [1] }, { query: "B", params: [2] }]],
+    ["named values", [{ query: "A", params: { x: 1 } }, { query: "A", params: { x: 2 } }]],
+    ["texts", ["A", "A"]],
+    ["one row", [{ query: "A", params: [1] }]],
+  ];
+  for (const [name, queries] of cases) {
+    await t.step(name, async () => {
+      const resolve = () =>
+        PrepareHandler.getPreparedMultiple(client, null, queries, "ks").then(
+          (items) => JSON.stringify(items),
+          (error: Error) => `throws ${error.message}`,
+        );
+      looked.length = 0;
+      const patched = await resolve();
+      const patchedLookups = looked.length;
+      const stock = await withStockDriver(resolve);
+      assert.equal(patched, stock);
+      if (name === "one statement") assert.equal(patchedLookups, 1);
+    });
+  }
+});
