@@ -318,13 +318,17 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   } finally {
     stopper.dispose();
     // Leaving the group mid-join waits for the join; the group notices a silent member anyway.
-    if (!await settledWithin(Promise.all([source.close(), joining]), CLOSE_WAIT_MS)) {
+    // The transactional producers close meanwhile: every batch in hand has committed.
+    const [left] = await Promise.all([
+      settledWithin(Promise.all([source.close(), joining]), CLOSE_WAIT_MS),
+      settledWithin(committer.close(), CLOSE_WAIT_MS),
+    ]);
+    if (!left) {
       logger.warn(
         `Left without waiting for the group to answer (${CLOSE_WAIT_MS / 1000} s); ` +
           `it frees this member's partitions after its session timeout`,
       );
     }
-    await settledWithin(committer.close(), CLOSE_WAIT_MS);
     await observed?.server.close();
   }
   const summary = `Stream stopped after ${totals.batches} batches: ${totals.events} events, ` +
