@@ -82,7 +82,7 @@ export interface Measured {
 
 /**
  * Runs a command to its end, timing it from spawn to exit and sampling its peak resident set
- * (VmHWM) every 100 ms. Deno lets only --allow-all read another process's /proc entry, so `cat`
+ * (VmHWM) and its CPU time (user + system, in clock ticks of 1/100 s) every 100 ms. Deno lets only --allow-all read another process's /proc entry, so `cat`
  * reads it. Throws with the command's stderr when it fails.
  */
 export async function measure(

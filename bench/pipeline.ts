@@ -137,6 +137,7 @@ try {
     patched: [],
     stream: [],
     rss: [],
+    cpu: [],
     produce: [],
     perf: [],
     kafkajs: [],
@@ -176,6 +177,7 @@ try {
     if (events !== EVENTS) throw new Error(`stream read ${events} events, not ${EVENTS}`);
     figures.stream.push(events / streamed.seconds);
     figures.rss.push(streamed.peakMiB);
+    figures.cpu.push((1e6 * streamed.cpu) / EVENTS);
     const produced = await measureCli(
       ["produce", "--topic", perfTopics.ours, "--count", String(EVENTS), "--rate", "max"],
     );
@@ -209,6 +211,7 @@ try {
   results.ratio("stream / ceiling (b)", m.stream, m.grouped, 0.8);
   results.ratio("stream / ceiling (a)", m.stream, m.one);
   results.ratio("stream / ceiling (b) with the stream's frame writing", m.stream, m.patched);
+  results.add("stream process CPU per event (user + system)", m.cpu, "µs");
   results.add(
     `stream peak resident memory (${per}, worst round)`,
     Math.max(...figures.rss),
