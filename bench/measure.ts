@@ -82,8 +82,9 @@ export interface Measured {
 
 /**
  * Runs a command to its end, timing it from spawn to exit and sampling its peak resident set
- * (VmHWM) and its CPU time (user + system, in clock ticks of 1/100 s) every 100 ms. Deno lets only --allow-all read another process's /proc entry, so `cat`
- * reads it. Throws with the command's stderr when it fails.
+ * (VmHWM) and its CPU time (user + system, in clock ticks of 1/100 s) every 100 ms. Deno lets
+ * only --allow-all read another process's /proc entry, so `cat` reads it. Throws with the
+ * command's stderr when it fails.
  */
 export async function measure(
   command: string,
@@ -98,19 +99,17 @@ export async function measure(
   let peakKb = 0;
   let cpu = 0;
   const poll = setInterval(async () => {
+    // One read of both files: `status` (its VmHWM line), then the one-line `stat`.
     const out = await new Deno.Command("cat", {
-      args: [`/proc/${child.pid}/status`],
+      args: [`/proc/${child.pid}/status`, `/proc/${child.pid}/stat`],
       stdout: "piped",
       stderr: "null",
     }).output().catch(() => undefined);
-    const hwm = Number(new TextDecoder().decode(out?.stdout).match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
+    const text = new TextDecoder().decode(out?.stdout);
+    const hwm = Number(text.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
     if (hwm > peakKb) peakKb = hwm;
-    const stat = await new Deno.Command("cat", {
-      args: [`/proc/${child.pid}/stat`],
-      stdout: "piped",
-      stderr: "null",
-    }).output().catch(() => undefined);
-    const fields = new TextDecoder().decode(stat?.stdout).split(") ")[1]?.split(" ");
+    // stat's fields after the command name in parentheses: utime and stime are the 12th and 13th.
+    const fields = text.match(new RegExp(`^${child.pid} \\(.*\\) (.*)$`, "m"))?.[1].split(" ");
     if (fields !== undefined) cpu = (Number(fields[11]) + Number(fields[12])) / 100;
   }, 100);
   const status = await child.status;

@@ -5,21 +5,23 @@
  * for the background work its predecessor left (the stream runs right after three ceiling runs,
  * 1.5 million rows). Uses Cassandra's own nodetool over the plain node's local JMX port.
  */
-import { jarDirectory } from "../services/local.ts";
+import { cassandraJvmOptions, jarDirectory } from "../services/local.ts";
 import { PROJECT_ROOT } from "../lib/core/resources.ts";
 
 const JMX_PORT = "7199";
 /** How long compactions may take to drain before the bench goes on anyway. */
 const SETTLE_LIMIT_MS = 120_000;
 
+/** The module flags Cassandra's classes need on Java 17, as the server is started with. */
+const moduleFlags = cassandraJvmOptions().then((options) =>
+  options.filter((option) => option.startsWith("--add-"))
+);
+
 /** Runs one nodetool command; its stdout. */
 async function nodetool(...args: string[]): Promise<string> {
-  // The module flags Cassandra's classes need on Java 17, as the server is started with.
-  const jvmOptions = (await Deno.readTextFile(`${PROJECT_ROOT}/services/cassandra/jvm17.options`))
-    .split("\n").map((line) => line.trim()).filter((line) => line.startsWith("--add-"));
   const output = await new Deno.Command("java", {
     args: [
-      ...jvmOptions,
+      ...await moduleFlags,
       `-Dlogback.configurationFile=${PROJECT_ROOT}/services/cassandra/logback.xml`,
       "-cp",
       `${jarDirectory("cassandra")}/*`,

@@ -260,9 +260,7 @@ function cassandraService(secure = false, node?: ClusterNode): Service {
         },
       );
       await Deno.chmod(`${state}/cassandra.yaml`, 0o600);
-      const jvmOptions = (await Deno.readTextFile(
-        `${PROJECT_ROOT}/services/cassandra/jvm17.options`,
-      )).split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+      const jvmOptions = await cassandraJvmOptions();
       return [
         node ? "-Xms768m" : "-Xms1g",
         node ? "-Xmx768m" : "-Xmx1g",
@@ -704,7 +702,12 @@ async function requireTools(): Promise<void> {
   }
 }
 
-/** Resolves the server's jars into the cache once; later starts reuse them. */
+/** The JVM options Cassandra runs with on Java 17 (services/cassandra/jvm17.options). */
+export async function cassandraJvmOptions(): Promise<string[]> {
+  return (await Deno.readTextFile(`${PROJECT_ROOT}/services/cassandra/jvm17.options`))
+    .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+}
+
 /** Where a service's jars are cached (the bench runs Kafka's own tools from there). */
 export function jarDirectory(
   name: "kafka" | "cassandra",
@@ -741,6 +744,7 @@ function printSecureSettings(secrets: Secrets): void {
   console.log(lines.join("\n"));
 }
 
+/** Resolves the server's jars into the cache once; later starts reuse them. */
 async function ensureJars(service: Service): Promise<string> {
   const lib = `${CACHE}/${service.kind}-${service.version}/lib`;
   // The marker holds a digest of the pom and its properties: a changed dependency list fetches

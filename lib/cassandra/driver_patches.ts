@@ -7,10 +7,9 @@
  * columns is about 600 of them. Making a Buffer is costly in Deno's Node compatibility layer (a
  * Uint8Array subclass built through a slow path, then collected), and profiling the stream put
  * a quarter of its thread in frame writing and much of its garbage collection behind it. The
- * methods below write the same bytes, in the same order, into one buffer that grows by doubling;
- * `write()` puts the header in front and hands out that buffer's frame. Only `FrameWriter`'s
- * own methods change: every request type still decides what goes into its frame, and the values
- * are still encoded by the driver's Encoder.
+ * FrameWriter methods below write the same bytes, in the same order, into one buffer that grows
+ * by doubling; `write()` puts the header in front and hands out the frame. Every request type
+ * still decides what goes into its frame.
  *
  * Batches go one step further. The driver encodes each value into a Buffer of its own before
  * writing it; for the batch request only, the encoder it is given defers that step, and the
@@ -88,8 +87,8 @@ function reserve(state: FrameState, length: number): number {
   return at;
 }
 
-/** The patched methods; each writes what the driver's method of the same name writes. */
-const patched: Record<string, unknown> = {
+/** FrameWriter's patched methods; each writes what the driver's method of the same name writes. */
+const frameMethods: Record<string, unknown> = {
   add(this: FrameState, bytes: Uint8Array): void {
     const at = reserve(this, bytes.length);
     this.frame!.set(bytes, at);
@@ -227,27 +226,16 @@ function writeUtf8(state: FrameState, text: string): void {
   state.frame!.write(text, at + 4, length, "utf8");
 }
 
-type Methods = Record<string, unknown>;
-const prototype = FrameWriter.prototype as unknown as Methods;
-/** The driver's own methods, for the equivalence tests and the stock-driver benchmark. */
-const FRAME_METHODS = Object.keys(patched);
-const stock: Methods = Object.fromEntries(FRAME_METHODS.map((name) => [name, prototype[name]]));
-
-const batchPrototype = BatchRequest.prototype as unknown as Methods;
-const stockBatchWrite = batchPrototype.write as (
-  this: BatchRequest,
-  encoder: Encoder,
-  streamId: number,
-) => Uint8Array;
-patched.batchWrite = function (this: BatchRequest, encoder: Encoder, streamId: number) {
+/** The batch request's write(), given an encoder that defers to the frame writer. */
+const stockBatchWrite = BatchRequest.prototype.write;
+function batchWrite(this: BatchRequest, encoder: Encoder, streamId: number): Uint8Array {
   scratchFree = true;
   try {
     return stockBatchWrite.call(this, deferring(encoder), streamId);
   } finally {
     scratchFree = false;
   }
-};
-stock.batchWrite = stockBatchWrite;
+}
 
 /** A batch's statements, as the driver is given them. */
 type BatchItem = { query?: unknown; params?: unknown } | string | null | undefined;
@@ -259,8 +247,8 @@ type GetPreparedMultiple = (
 ) => Promise<{ query: string; params: unknown; queryId: unknown; meta: unknown }[]>;
 
 const stockGetPreparedMultiple = PrepareHandler.getPreparedMultiple as GetPreparedMultiple;
-stock.getPreparedMultiple = stockGetPreparedMultiple;
-patched.getPreparedMultiple = async function (
+/** The driver's lookup of a batch's statements, once for a batch of one statement. */
+async function getPreparedMultiple(
   client: unknown,
   loadBalancing: unknown,
   queries: readonly BatchItem[],
@@ -277,7 +265,7 @@ patched.getPreparedMultiple = async function (
     queryId: first.queryId,
     meta: first.meta,
   }));
-};
+}
 
 /** Whether every item runs the same query text with an array of values (or none). */
 function oneStatement(queries: readonly BatchItem[]): boolean {
@@ -290,24 +278,43 @@ function oneStatement(queries: readonly BatchItem[]): boolean {
   );
 }
 
-function install(methods: Methods): void {
-  for (const name of FRAME_METHODS) prototype[name] = methods[name];
-  batchPrototype.write = methods.batchWrite;
-  (PrepareHandler as unknown as Methods).getPreparedMultiple = methods.getPreparedMultiple;
+/** One property of the driver the patch replaces: where, the driver's own value, and ours. */
+interface PatchPoint {
+  owner: Record<string, unknown>;
+  name: string;
+  stock: unknown;
+  patched: unknown;
 }
 
-install(patched);
+function patchPoint(owner: object, name: string, patched: unknown): PatchPoint {
+  const methods = owner as Record<string, unknown>;
+  return { owner: methods, name, stock: methods[name], patched };
+}
+
+const PATCH_POINTS: readonly PatchPoint[] = [
+  ...Object.entries(frameMethods).map(([name, method]) =>
+    patchPoint(FrameWriter.prototype, name, method)
+  ),
+  patchPoint(BatchRequest.prototype, "write", batchWrite),
+  patchPoint(PrepareHandler, "getPreparedMultiple", getPreparedMultiple),
+];
+
+function install(which: "stock" | "patched"): void {
+  for (const point of PATCH_POINTS) point.owner[point.name] = point[which];
+}
+
+install("patched");
 
 /**
  * Runs `work` with the driver as published (its own frame writing and statement lookup), then
- * puts the patch back: the benchmark's stock-driver ceiling and the equivalence tests. It swaps the methods for the whole process,
- * so nothing else may write requests meanwhile.
+ * puts the patch back: the benchmark's stock-driver ceiling and the equivalence tests. It swaps
+ * the methods for the whole process, so nothing else may write requests meanwhile.
  */
 export async function withStockDriver<T>(work: () => T | Promise<T>): Promise<T> {
-  install(stock);
+  install("stock");
   try {
     return await work();
   } finally {
-    install(patched);
+    install("patched");
   }
 }
