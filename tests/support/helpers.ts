@@ -271,8 +271,14 @@ export async function sendRaw(
   compression: "gzip" | "none" = "gzip",
 ) {
   const { CompressionTypes, Partitioners } = await import("../../lib/kafka/kafkajs.ts");
-  const producer = (await testKafka())
-    .producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent, as produce is: a send retried while a fresh broker settles (a timeout, a leader
+  // not yet elected) must not write a partition's messages twice, or the counts tests expect
+  // from what they sent are off (seen in CI: 17 events read for 12 sent).
+  const producer = (await testKafka()).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     await producer.send({
