@@ -27,6 +27,7 @@ import Decoder from "kafkajs/src/protocol/decoder.js";
 // @ts-types="./kafkajs_long.d.ts"
 import Long from "kafkajs/src/utils/long.js";
 import { createSendMessages } from "./kafkajs_send.ts";
+import { decodeRecordBatch, readSmallVarLong } from "./kafkajs_records.ts";
 
 /** The part of kafkajs' Encoder the faster varint uses. */
 export interface VarIntEncoder {
@@ -92,30 +93,14 @@ export interface VarLongDecoder {
 /** kafkajs' own implementation, kept for the equivalence tests and for what it handles. */
 export const originalReadVarLong: (this: VarLongDecoder) => unknown = Decoder.prototype.readVarLong;
 
-/** Varint bytes a zigzag value below 2^49 takes at most: exact in a double. */
-const SAFE_VARLONG_BYTES = 7;
-
 /**
  * A zigzag varint of a 64-bit integer as kafkajs reads it (its Long), decoded with numbers
  * rather than a 64-bit operation per byte: every record's timestamp delta is one. Longer varints
  * than fit a double exactly go to kafkajs' own code.
  */
 export function readVarLong(this: VarLongDecoder): unknown {
-  const buffer = this.buffer;
-  const start = this.offset;
-  let zigzag = 0;
-  let scale = 1;
-  for (let i = 0; i < SAFE_VARLONG_BYTES; i++) {
-    const byte = buffer[start + i];
-    if (byte === undefined) break;
-    zigzag += (byte & 0x7f) * scale;
-    if (byte < 0x80) {
-      this.offset = start + i + 1;
-      return Long.fromNumber(zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
-    }
-    scale *= 0x80;
-  }
-  return originalReadVarLong.call(this);
+  const value = readSmallVarLong(this);
+  return value === undefined ? originalReadVarLong.call(this) : Long.fromNumber(value);
 }
 
 /** A new kafkajs decoder over some bytes (tests). */
@@ -169,5 +154,6 @@ function replaceModule(path: string, exports: unknown): void {
 }
 
 replaceModule("kafkajs/src/producer/groupMessagesPerPartition.js", groupMessagesPerPartition);
+replaceModule("kafkajs/src/protocol/recordBatch/v0/decoder.js", decodeRecordBatch);
 // A correctness fix rather than a speed-up: see lib/kafka/kafkajs_send.ts.
 replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages);

@@ -28,6 +28,8 @@ export class MicroBatchBuffer {
   readonly #last = new Map<number, number>();
   #count = 0;
   #bytes = 0;
+  /** Resolvers of whenRoom() calls made while the buffer was full. */
+  #roomWaiters: (() => void)[] = [];
 
   constructor(readonly maxMessages: number, readonly maxBytes: number) {}
 
@@ -44,6 +46,20 @@ export class MicroBatchBuffer {
   /** Whether the buffer holds a full batch (by count or bytes): fetching should pause. */
   get full(): boolean {
     return this.#count >= this.maxMessages || this.#bytes >= this.maxBytes;
+  }
+
+  /** Resolves once the buffer is not full (at once if it is not): the source may fetch again. */
+  whenRoom(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** Wakes the whenRoom() waiters if messages left and the buffer is no longer full. */
+  #roomMade(): void {
+    if (this.full || this.#roomWaiters.length === 0) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Appends a message unless this partition already passed its offset; says if it was kept. */
@@ -91,6 +107,7 @@ export class MicroBatchBuffer {
     queues.forEach((queue, i) => out.push(...queue.splice(0, counts[i])));
     this.#count -= out.length;
     this.#bytes -= out.reduce((sum, message) => sum + messageBytes(message), 0);
+    this.#roomMade();
     return out;
   }
 
@@ -109,6 +126,7 @@ export class MicroBatchBuffer {
     }
     this.#byPartition.delete(partition);
     this.#last.delete(partition);
+    this.#roomMade();
   }
 
   /** Drops a partition's messages below `offset` (already committed, by anyone). */
@@ -123,6 +141,7 @@ export class MicroBatchBuffer {
       }
     }
     this.#byPartition.set(partition, keep);
+    this.#roomMade();
   }
 
   /** How many messages a partition has waiting. */

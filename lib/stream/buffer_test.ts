@@ -84,3 +84,34 @@ Deno.test("take stops at the byte bound but always takes at least one message", 
   const one = messageBytes(sourceMessage(0, 0, "x"));
   assert.equal(buffer.take(10, [0], one * 2).length, 2);
 });
+
+Deno.test("whenRoom resolves once messages are taken from a full buffer", async () => {
+  const buffer = new MicroBatchBuffer(2, Infinity);
+  await buffer.whenRoom(); // not full: at once
+  buffer.append(sourceMessage(0, 0, "a"));
+  buffer.append(sourceMessage(0, 1, "b"));
+  let woken = false;
+  const room = buffer.whenRoom().then(() => woken = true);
+  await Promise.resolve();
+  assert.equal(woken, false, "still full");
+  buffer.take(1, [0]);
+  await room;
+  assert.equal(woken, true);
+});
+
+Deno.test("whenRoom resolves when a full buffer forgets or drops a partition's messages", async () => {
+  for (
+    const empty of [
+      (b: MicroBatchBuffer) => b.forget(0),
+      (b: MicroBatchBuffer) => b.dropBelow(0, 1),
+    ]
+  ) {
+    const buffer = new MicroBatchBuffer(2, Infinity);
+    buffer.append(sourceMessage(0, 0, "a"));
+    buffer.append(sourceMessage(0, 1, "b"));
+    const room = buffer.whenRoom();
+    empty(buffer);
+    await room;
+    assert.equal(buffer.full, false);
+  }
+});

@@ -9,7 +9,7 @@ import { ReviewsError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../core/retry.ts";
 import type { Stopper } from "../core/signals.ts";
-import { addDeadLetter, type BatchOutput } from "./batch.ts";
+import { addDeadLetter, type BatchOutput, type PendingRow } from "./batch.ts";
 import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import { deadLetter, type DeadLetterSource } from "./dead_letters.ts";
@@ -74,8 +74,14 @@ export class StreamEngine {
     unmatched: 0,
   };
   #claims = 0;
-  /** When the previous batch ended (or the run started), for the trigger wait. */
+  /** When the previous batch was written (or the run started), for the trigger wait. */
   #lastBatchEnd = performance.now();
+  /** The commit of the last batch written, while it runs (it never rejects). */
+  #inFlight: Promise<void> | undefined;
+  /** How the commit under way failed, for the next #settle() to throw. */
+  #commitFailure: { error: unknown } | undefined;
+  /** Per partition, how often its commit was fenced (see #epoch). */
+  readonly #epochs = new Map<number, number>();
 
   constructor(readonly options: EngineOptions, readonly deps: EngineDeps) {}
 
@@ -117,6 +123,15 @@ export class StreamEngine {
 
   /** Runs batches until stopped or, with availableNow, until the topic is drained. */
   async run(): Promise<StreamTotals> {
+    try {
+      return await this.#run();
+    } finally {
+      // A batch written before a failure still commits, or fails, before the run ends.
+      await this.#inFlight;
+    }
+  }
+
+  async #run(): Promise<StreamTotals> {
     const { options, deps } = this;
     const { buffer, ledger, stopper } = deps;
     const started = performance.now();
@@ -134,6 +149,11 @@ export class StreamEngine {
             ledger.readsReachTargets((p) => buffer.readThrough(p)));
       };
       while (!stopper.stopped && !due()) {
+        if (this.#inFlight !== undefined && this.#readyWaiting() === 0) {
+          // Nothing to write meanwhile: the commit under way may be the one that drains.
+          await this.#settle();
+          continue;
+        }
         if (options.availableNow) {
           if (ledger.joined && ledger.drained && this.#readyWaiting() === 0) break;
           const now = performance.now();
@@ -150,14 +170,18 @@ export class StreamEngine {
         await stopper.sleep(Math.min(50, Math.max(1, nextTrigger - performance.now())));
       }
       if (stopper.stopped) break;
-      if (options.availableNow && ledger.joined && ledger.drained && this.#readyWaiting() === 0) {
+      if (
+        options.availableNow && this.#inFlight === undefined && ledger.joined && ledger.drained &&
+        this.#readyWaiting() === 0
+      ) {
         break;
       }
       // Triggers keep to the interval's grid; a batch that overran starts the next at once.
       const now = performance.now();
       while (nextTrigger <= now) nextTrigger += options.intervalMs;
-      if (!await this.runBatch()) await stopper.sleep(10);
+      if (!await this.#writeBatch()) await stopper.sleep(10);
     }
+    await this.#settle();
     const failure = deps.sourceFailure?.();
     if (failure !== undefined) {
       throw new ReviewsError(
@@ -176,23 +200,31 @@ export class StreamEngine {
 
   /** Takes, writes and commits one batch from the ready partitions; false if there was none. */
   async runBatch(): Promise<boolean> {
+    const started = await this.#writeBatch();
+    await this.#settle();
+    return started;
+  }
+
+  /**
+   * Takes and writes one batch, then starts its commit once the previous batch's commit has
+   * ended, without waiting for it: the next batch is written while this one commits. False if
+   * there was nothing to take.
+   */
+  async #writeBatch(): Promise<boolean> {
     const { options, deps } = this;
     const { buffer, ledger, logger, stopper } = deps;
     const messages = buffer.take(options.maxBatch, ledger.ready);
     if (messages.length === 0) return false;
     const started = performance.now();
     const startedAt = new Date();
+    const epochs = new Map<number, number>();
+    for (const message of messages) epochs.set(message.partition, this.#epoch(message.partition));
     const output = deps.transform(messages);
     const transformed = performance.now();
-    const events = messages.length;
-    const consequence = `the ${events} events in hand are not committed and will be read again`;
+    const consequence =
+      `the ${messages.length} events in hand are not committed and will be read again`;
 
-    const job = new WriteJob(
-      deps.store,
-      output.rows.map((row) => row),
-      options.keyColumns,
-      options.writer,
-    );
+    const job = new WriteJob(deps.store, output.rows, options.keyColumns, options.writer);
     await retrying(
       {
         what: "writing to Cassandra",
@@ -205,8 +237,6 @@ export class StreamEngine {
       () => job.run(),
     );
     const written = performance.now();
-    const writtenAt = Date.now();
-    const starts = new Map([...output.next.keys()].map((p) => [p, ledger.position(p)]));
     for (const { row, reason } of job.rejected) {
       addDeadLetter(
         output.deadLetters,
@@ -214,10 +244,39 @@ export class StreamEngine {
         deadLetter(row.source, reason, options.deadLetterSource),
       );
     }
+    const batch: WrittenBatch = {
+      startedAt,
+      started,
+      waited: Math.max(0, started - this.#lastBatchEnd) / 1000,
+      transform: (transformed - started) / 1000,
+      write: (written - transformed) / 1000,
+      tallies: tally(messages, output.rows, new Set(job.rejected.map((r) => r.row)), Date.now()),
+      deadLetters: output.deadLetters,
+      next: output.next,
+      unmatched: output.unmatched,
+      epochs,
+      consequence,
+    };
+    await this.#settle();
+    this.#track(this.#commitBatch(batch));
+    this.#lastBatchEnd = performance.now();
+    return true;
+  }
 
+  /**
+   * Commits each partition of a written batch with its dead letters, then reports it. A
+   * partition whose earlier commit was fenced since the batch was taken is not committed: its
+   * messages left the buffer and are read again from the group's position.
+   */
+  async #commitBatch(batch: WrittenBatch): Promise<void> {
+    const { deps } = this;
+    const { buffer, ledger, logger, stopper } = deps;
+    const committing = performance.now();
+    const starts = new Map([...batch.next.keys()].map((p) => [p, ledger.position(p)]));
     const committed = new Set<number>();
-    await Promise.all([...output.next].map(async ([partition, next]) => {
-      const letters = output.deadLetters.get(partition) ?? [];
+    await Promise.all([...batch.next].map(async ([partition, next]) => {
+      if (batch.epochs.get(partition) !== this.#epoch(partition)) return;
+      const letters = batch.deadLetters.get(partition) ?? [];
       try {
         await retrying(
           {
@@ -225,7 +284,7 @@ export class StreamEngine {
             kind: KAFKA_FAILURES,
             logger,
             stopper,
-            consequence,
+            consequence: batch.consequence,
           },
           () => deps.committer.commit(partition, next, letters),
         );
@@ -233,6 +292,7 @@ export class StreamEngine {
         committed.add(partition);
       } catch (error) {
         if (!(error instanceof PartitionLost)) throw error;
+        this.#epochs.set(partition, this.#epoch(partition) + 1);
         if (ledger.owns(partition)) {
           await this.#retake(partition, error);
         } else {
@@ -246,44 +306,67 @@ export class StreamEngine {
       }
     }));
 
-    const inCommitted = (message: SourceMessage) => committed.has(message.partition);
-    const rejected = new Set(job.rejected.map((r) => r.row));
-    const stored = output.rows.filter((row) => inCommitted(row.source) && !rejected.has(row));
+    const tallies = [...committed].map((p) => batch.tallies.get(p)!);
+    const latencies = tallies.flatMap((t) => t.latencies);
     const latest = new Map(ledger.standings().map((s) => [s.partition, s.latest]));
     const ended = performance.now();
-    const latencies = stored.map((row) => (writtenAt - row.eventTime) / 1000);
     const report: BatchReport = {
       id: ++this.totals.batches,
-      startedAt,
-      events: messages.filter(inCommitted).length,
-      written: stored.length,
-      deadLettered: [...output.deadLetters].filter(([p]) => committed.has(p))
+      startedAt: batch.startedAt,
+      events: tallies.reduce((sum, t) => sum + t.events, 0),
+      written: tallies.reduce((sum, t) => sum + t.written, 0),
+      deadLettered: [...batch.deadLetters].filter(([p]) => committed.has(p))
         .reduce((sum, [, letters]) => sum + letters.length, 0),
-      unmatched: committed.size === output.next.size ? output.unmatched : 0,
-      seconds: (ended - started) / 1000,
-      waited: Math.max(0, started - this.#lastBatchEnd) / 1000,
+      unmatched: committed.size === batch.next.size ? batch.unmatched : 0,
+      seconds: (ended - batch.started) / 1000,
+      waited: batch.waited,
       phases: {
-        transform: (transformed - started) / 1000,
-        write: (written - transformed) / 1000,
-        commit: (ended - written) / 1000,
+        transform: batch.transform,
+        write: batch.write,
+        commit: (ended - committing) / 1000,
       },
       partitions: [...committed].sort((a, b) => a - b).map((partition) => ({
         partition,
         start: starts.get(partition) ?? 0,
-        end: output.next.get(partition) ?? 0,
+        end: batch.next.get(partition) ?? 0,
         latest: latest.get(partition) ?? 0,
       })),
       latency: latencyOf(latencies),
       latencies,
       lag: ledger.lag(ledger.owned),
     };
-    this.#lastBatchEnd = ended;
     this.totals.events += report.events;
     this.totals.written += report.written;
     this.totals.deadLettered += report.deadLettered;
     this.totals.unmatched += report.unmatched;
     deps.onBatch?.(report);
-    return true;
+  }
+
+  /** Keeps the commit under way; its failure is thrown by the next #settle(). */
+  #track(commit: Promise<void>): void {
+    const tracked: Promise<void> = commit.then(
+      () => {
+        if (this.#inFlight === tracked) this.#inFlight = undefined;
+      },
+      (error) => {
+        this.#commitFailure ??= { error };
+        if (this.#inFlight === tracked) this.#inFlight = undefined;
+      },
+    );
+    this.#inFlight = tracked;
+  }
+
+  /** Waits for the commit under way, if any, and throws its failure. */
+  async #settle(): Promise<void> {
+    await this.#inFlight;
+    const failure = this.#commitFailure;
+    this.#commitFailure = undefined;
+    if (failure !== undefined) throw failure.error;
+  }
+
+  /** How often a partition's commit was fenced: a batch taken before then must not commit it. */
+  #epoch(partition: number): number {
+    return this.#epochs.get(partition) ?? 0;
   }
 
   /**
@@ -352,4 +435,54 @@ export class StreamEngine {
         "'kafka-consumer-groups.sh --describe'.",
     );
   }
+}
+
+/**
+ * A batch whose rows are in Cassandra, waiting for its commit: what the commit and the report
+ * need, not the messages and rows (the next batch is written meanwhile).
+ */
+interface WrittenBatch {
+  startedAt: Date;
+  started: number;
+  waited: number;
+  transform: number;
+  write: number;
+  tallies: Map<number, PartitionTally>;
+  deadLetters: BatchOutput["deadLetters"];
+  next: BatchOutput["next"];
+  unmatched: number;
+  /** Each partition's epoch when its messages were taken. */
+  epochs: Map<number, number>;
+  consequence: string;
+}
+
+/** What a batch did in one partition, counted once the partition commits. */
+interface PartitionTally {
+  events: number;
+  written: number;
+  /** Seconds from each stored row's event time to its write. */
+  latencies: number[];
+}
+
+/** Counts a written batch per partition, so its messages and rows need not be kept. */
+function tally(
+  messages: readonly SourceMessage[],
+  rows: readonly PendingRow[],
+  rejected: ReadonlySet<PendingRow>,
+  writtenAt: number,
+): Map<number, PartitionTally> {
+  const tallies = new Map<number, PartitionTally>();
+  const of = (partition: number) => {
+    let t = tallies.get(partition);
+    if (t === undefined) tallies.set(partition, t = { events: 0, written: 0, latencies: [] });
+    return t;
+  };
+  for (const message of messages) of(message.partition).events++;
+  for (const row of rows) {
+    if (rejected.has(row)) continue;
+    const t = of(row.source.partition);
+    t.written++;
+    t.latencies.push((writtenAt - row.eventTime) / 1000);
+  }
+  return tallies;
 }

@@ -214,3 +214,29 @@ Deno.test("a stop request finishes the batch in hand and returns", async () => {
     "every event counted was committed",
   );
 });
+
+Deno.test("the next batch is written while the previous one commits; commits stay in order", async () => {
+  const { ledger, committer, store, engine, fill } = setUp({ partitions: 1, perPartition: 120 });
+  const events: string[] = [];
+  const commit = committer.commit.bind(committer);
+  committer.commit = async (partition, next, letters) => {
+    events.push(`commit ${next} starts`);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await commit(partition, next, letters);
+    events.push(`commit ${next} ends, ${store.rows.size} rows stored`);
+  };
+  ledger.assign([0]);
+  fill();
+  await engine.claim();
+  const totals = await engine.run();
+  assert.equal(totals.events, 120);
+  assert.equal(committer.offsets.get(0), 120);
+  assert.deepEqual(events, [
+    "commit 40 starts",
+    "commit 40 ends, 72 rows stored", // the second batch went in meanwhile
+    "commit 80 starts",
+    "commit 80 ends, 108 rows stored",
+    "commit 120 starts",
+    "commit 120 ends, 108 rows stored",
+  ]);
+});

@@ -18,6 +18,9 @@ export interface SourceSettings {
   sessionTimeoutMs: number;
 }
 
+/** How often a fetch loop held back by a full buffer checks in (kafkajs heartbeats when due). */
+const HEARTBEAT_CHECK_MS = 500;
+
 /** A consumer-group member feeding a buffer. */
 export class KafkaSource {
   #consumer?: Consumer;
@@ -45,8 +48,8 @@ export class KafkaSource {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
       // One fetch holds at most this much: memory stays near the buffer's bound.
-      maxBytes: 1024 * 1024,
-      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 512 * 1024,
+      maxBytesPerPartition: 128 * 1024,
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -93,13 +96,28 @@ export class KafkaSource {
           last = message.offset;
         }
         if (last !== undefined) resolveOffset(last);
-        // Back-pressure: hold the fetch loop while a full batch waits, heartbeating meanwhile.
+        // Back-pressure: hold the fetch loop while a full batch waits, heartbeating meanwhile,
+        // and fetch again as soon as the engine takes the batch.
         while (this.buffer.full && isRunning() && !isStale() && !this.stopper.stopped) {
           await heartbeat();
-          await this.stopper.sleep(100);
+          await this.#roomOrTimeout(HEARTBEAT_CHECK_MS);
         }
       },
     });
+  }
+
+  /** Waits until the buffer has room, the stream stops, or `ms` pass. */
+  async #roomOrTimeout(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.buffer.whenRoom(),
+        this.stopper.whenStopped,
+        new Promise((resolve) => timer = setTimeout(resolve, ms)),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Reads a partition again from an offset, from the next fetch on. */
