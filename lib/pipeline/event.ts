@@ -132,6 +132,8 @@ const quotedText = new BoundedMemo<string, string>((text) => JSON.stringify(text
 export interface EnrichedRow {
   values: (string | number | Date | null)[];
   matched: boolean;
+  /** The catalog entry joined, when matched. */
+  attributes?: Value[];
 }
 
 /** Left-joins an event with the catalog and buckets it by UTC hour. */
@@ -147,7 +149,7 @@ export function enrich(event: Event, catalog: Catalog, attributeCount: number): 
   let i = 4;
   for (const measure of measures) values[i++] = measure;
   for (let a = 0; a < attributeCount; a++) values[i++] = attributes?.[a] ?? null;
-  return { values, matched: attributes !== undefined };
+  return { values, matched: attributes !== undefined, attributes };
 }
 
 function nameField(body: Record<string, unknown>, field: string): string | Decoded {

@@ -2,15 +2,18 @@
  * The transform of one micro-batch, with no I/O: messages in; rows to write, dead letters, the
  * next offset per partition and counts out.
  */
-import type { Catalog } from "../pipeline/catalog.ts";
+import type { Catalog, Value } from "../pipeline/catalog.ts";
 import type { Dataset } from "../pipeline/dataset.ts";
 import { decodeEvent, enrich } from "../pipeline/event.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type DeadLetter, deadLetter, type DeadLetterSource } from "./dead_letters.ts";
+import { rowBytes } from "./writer.ts";
 
 /** A row to write, with the message it came from (to dead-letter it if Cassandra rejects it). */
 export interface PendingRow {
   values: (string | number | Date | null)[];
+  /** Its size in a batch, as rowBytes() estimates it. */
+  bytes: number;
   /** Event time in milliseconds, for end-to-end latency. */
   eventTime: number;
   source: SourceMessage;
@@ -45,8 +48,11 @@ export function transformBatch(
     const decoded = decodeEvent(message.value, dataset);
     if (decoded.ok) {
       const row = enrich(decoded.event, catalog, dataset.attributes.length);
+      const attributesFrom = row.values.length - dataset.attributes.length;
       output.rows.push({
         values: row.values,
+        bytes: rowBytes(row.values, 0, attributesFrom) +
+          attributeBytes(row.values, attributesFrom, row.attributes),
         eventTime: decoded.event.time.getTime(),
         source: message,
       });
@@ -62,6 +68,24 @@ export function transformBatch(
     output.next.set(message.partition, Math.max(next, message.offset + 1));
   }
   return output;
+}
+
+/** The estimated size of each catalog entry's attributes, counted once per entry. */
+const entryBytes = new WeakMap<readonly Value[], number>();
+
+/**
+ * rowBytes() of a row's attribute values (from `from` on): the same for every event of a title,
+ * and the longest texts of the row, so counted once per catalog entry.
+ */
+function attributeBytes(
+  values: readonly unknown[],
+  from: number,
+  entry: readonly Value[] | undefined,
+): number {
+  if (entry === undefined) return rowBytes(values, from);
+  let bytes = entryBytes.get(entry);
+  if (bytes === undefined) entryBytes.set(entry, bytes = rowBytes(values, from));
+  return bytes;
 }
 
 /** Files a dead letter under its source partition. */

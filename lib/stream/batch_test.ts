@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { datasetByName } from "../pipeline/dataset.ts";
 import { transformBatch } from "./batch.ts";
+import { rowBytes } from "./writer.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
 
 const movies = datasetByName("movies");
@@ -51,4 +52,19 @@ Deno.test("an all-bad batch still moves every partition's offset on", () => {
   assert.equal(output.rows.length, 0);
   assert.deepEqual([...output.next], [[2, 2]]);
   assert.equal(output.deadLetters.get(2)!.length, 2);
+});
+
+Deno.test("each row carries its rowBytes() size, matched in the catalog or not", () => {
+  const output = transformBatch(
+    [
+      sourceMessage(0, 0, review("Heat", 8)),
+      sourceMessage(0, 1, review("Heat", 9)),
+      sourceMessage(0, 2, review("Unknown Film", 3)),
+    ],
+    movies,
+    catalog,
+    SOURCE,
+  );
+  assert.equal(output.rows.length, 3);
+  for (const row of output.rows) assert.equal(row.bytes, rowBytes(row.values));
 });

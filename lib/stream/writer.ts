@@ -48,10 +48,14 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** An upper estimate of a row's size in a mutation, as Cassandra counts batch sizes. */
-export function rowBytes(values: readonly unknown[]): number {
+/**
+ * An upper estimate of a row's size in a mutation, as Cassandra counts batch sizes; of the
+ * values from `from` up to `to`, when given.
+ */
+export function rowBytes(values: readonly unknown[], from = 0, to = values.length): number {
   let bytes = 0;
-  for (const value of values) {
+  for (let i = from; i < to; i++) {
+    const value = values[i];
     bytes += CELL_OVERHEAD;
     if (typeof value === "string") bytes += utf8Length(value);
     else if (value !== null && value !== undefined) bytes += 8;
@@ -88,7 +92,7 @@ export function groupRows(
     let batch: PendingRow[] = [];
     let bytes = 0;
     for (const row of group) {
-      const size = rowBytes(row.values);
+      const size = row.bytes;
       if (batch.length > 0 && (batch.length >= limits.maxRows || bytes + size > limits.maxBytes)) {
         batches.push(batch);
         batch = [];

@@ -5,11 +5,15 @@ import { MemoryStore, sourceMessage } from "./fakes.ts";
 import { groupRows, rowBytes, utf8Length, WriteJob } from "./writer.ts";
 
 /** A row of person, hour, time, item and a rating; offsets number them. */
-const row = (person: string, hour: string, offset: number, item = "Heat"): PendingRow => ({
-  values: [person, hour, new Date(offset * 1000), item, 7],
-  eventTime: offset * 1000,
-  source: sourceMessage(0, offset, ""),
-});
+const row = (person: string, hour: string, offset: number, item = "Heat"): PendingRow => {
+  const values = [person, hour, new Date(offset * 1000), item, 7];
+  return {
+    values,
+    bytes: rowBytes(values),
+    eventTime: offset * 1000,
+    source: sourceMessage(0, offset, ""),
+  };
+};
 const rows = (count: number, people: number, hours = 1) =>
   Array.from({ length: count }, (_, i) => row(`p${i % people}`, `h${i % hours}`, i));
 const LIMITS = { maxRows: 100, maxBytes: 5_120, concurrency: 8 };
@@ -41,6 +45,7 @@ Deno.test("a batch stays under maxBytes; a row larger than that goes alone", () 
 Deno.test("rowBytes counts UTF-8 bytes of text and a fixed size for other values", () => {
   assert.equal(rowBytes(["é"]), 12 + 2);
   assert.equal(rowBytes([1, null]), 12 + 8 + 12);
+  assert.equal(rowBytes(["é", 1, "abc", null], 1, 3), 12 + 8 + 12 + 3, "values 1 and 2");
 });
 
 Deno.test("a write job writes every row once, with bounded requests in flight", async () => {
