@@ -1,5 +1,5 @@
 /**
- * Three of kafkajs' internals, made fast under Deno, and its send loop made to never drop a
+ * Four of kafkajs' internals, made fast under Deno, and its send loop made to never drop a
  * partition on retry (lib/kafka/kafkajs_send.ts); everything else in kafkajs is untouched.
  * Profiling showed them as the costliest steps of produce and stream:
  *
@@ -13,9 +13,11 @@
  * - the record decoder reads every record's timestamp delta as a varlong with a 64-bit (BigInt)
  *   shift, add and allocation per byte, then more for the zigzag: profiling `stream` showed these
  *   among its largest sources of garbage. `readVarLong` below reads it with numbers.
+ * - the record-batch decoder slices and wraps every record, and adds its offset and timestamp
+ *   with BigInts: lib/kafka/kafkajs_records.ts decodes the same records in place.
  *
- * The second one replaces a module kafkajs `require`s once, so it has to be in Node's module
- * cache before kafkajs loads: lib/kafkajs.ts imports this file first, and every other module
+ * The second and the fourth replace a module kafkajs `require`s once, so they have to be in
+ * Node's module cache before kafkajs loads: lib/kafkajs.ts imports this file first, and every other module
  * imports kafkajs from there (a unit test checks that).
  */
 import { createRequire } from "node:module";
