@@ -28,8 +28,8 @@ export class MicroBatchBuffer {
   readonly #last = new Map<number, number>();
   #count = 0;
   #bytes = 0;
-  /** Resolvers of whenRoom() calls made while the buffer was full. */
-  #roomWaiters: (() => void)[] = [];
+  /** What whenRoom() hands out while the buffer is full: one promise, however many ask. */
+  #room: PromiseWithResolvers<void> | undefined;
 
   constructor(readonly maxMessages: number, readonly maxBytes: number) {}
 
@@ -51,15 +51,15 @@ export class MicroBatchBuffer {
   /** Resolves once the buffer is not full (at once if it is not): the source may fetch again. */
   whenRoom(): Promise<void> {
     if (!this.full) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    this.#room ??= Promise.withResolvers<void>();
+    return this.#room.promise;
   }
 
   /** Wakes the whenRoom() waiters if messages left and the buffer is no longer full. */
   #roomMade(): void {
-    if (this.full || this.#roomWaiters.length === 0) return;
-    const waiters = this.#roomWaiters;
-    this.#roomWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.full || this.#room === undefined) return;
+    this.#room.resolve();
+    this.#room = undefined;
   }
 
   /** Appends a message unless this partition already passed its offset; says if it was kept. */

@@ -91,6 +91,7 @@ Deno.test("whenRoom resolves once messages are taken from a full buffer", async 
   buffer.append(sourceMessage(0, 0, "a"));
   buffer.append(sourceMessage(0, 1, "b"));
   let woken = false;
+  assert.equal(buffer.whenRoom(), buffer.whenRoom(), "one promise, however often asked");
   const room = buffer.whenRoom().then(() => woken = true);
   await Promise.resolve();
   assert.equal(woken, false, "still full");
