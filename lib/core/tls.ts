@@ -47,8 +47,10 @@ const UNTRUSTED =
   /self[- ]signed|unable to (get|verify)|certificate (verify|chain)|UnknownIssuer|CERT_|invalid peer certificate|BadSignature|certificate has expired/i;
 const NOT_TLS =
   /wrong version number|disconnected before secure TLS|InvalidContentType|packet length too long|corrupt message|does not look like a TLS handshake/i;
+// kafkajs says "Not connected" when the socket closed between the handshake and its first request:
+// a broker that requires a client certificate can close that late under TLS 1.3.
 const HUNG_UP =
-  /^Closed connection|ECONNRESET|EPIPE|write after end|socket hang up|CertificateRequired|certificate required|bad ?certificate/i;
+  /^Closed connection|^Not connected|ECONNRESET|EPIPE|write after end|socket hang up|CertificateRequired|certificate required|bad ?certificate/i;
 
 /**
  * Reads a connection failure's message for a TLS cause, given how the client connected. A server
