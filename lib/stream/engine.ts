@@ -76,10 +76,8 @@ export class StreamEngine {
   #claims = 0;
   /** When the previous batch was written (or the run started), for the trigger wait. */
   #lastBatchEnd = performance.now();
-  /** The commit of the last batch written, while it runs (it never rejects). */
+  /** The commit of the last batch written, until #settle() takes its outcome. */
   #inFlight: Promise<void> | undefined;
-  /** How the commit under way failed, for the next #settle() to throw. */
-  #commitFailure: { error: unknown } | undefined;
   /** Per partition, how often its commit was fenced (see #epoch). */
   readonly #epochs = new Map<number, number>();
 
@@ -127,7 +125,7 @@ export class StreamEngine {
       return await this.#run();
     } finally {
       // A batch written before a failure still commits, or fails, before the run ends.
-      await this.#inFlight;
+      await this.#inFlight?.catch(() => {});
     }
   }
 
@@ -217,10 +215,10 @@ export class StreamEngine {
     if (messages.length === 0) return false;
     const started = performance.now();
     const startedAt = new Date();
-    const epochs = new Map<number, number>();
-    for (const message of messages) epochs.set(message.partition, this.#epoch(message.partition));
     const output = deps.transform(messages);
     const transformed = performance.now();
+    // Read in the same tick as the take: the epochs the batch's partitions were taken under.
+    const epochs = new Map([...output.next.keys()].map((p) => [p, this.#epoch(p)]));
     const consequence =
       `the ${messages.length} events in hand are not committed and will be read again`;
 
@@ -258,7 +256,9 @@ export class StreamEngine {
       consequence,
     };
     await this.#settle();
-    this.#track(this.#commitBatch(batch));
+    const commit = this.#commitBatch(batch);
+    commit.catch(() => {}); // its failure is thrown by the next #settle()
+    this.#inFlight = commit;
     this.#lastBatchEnd = performance.now();
     return true;
   }
@@ -342,26 +342,11 @@ export class StreamEngine {
     deps.onBatch?.(report);
   }
 
-  /** Keeps the commit under way; its failure is thrown by the next #settle(). */
-  #track(commit: Promise<void>): void {
-    const tracked: Promise<void> = commit.then(
-      () => {
-        if (this.#inFlight === tracked) this.#inFlight = undefined;
-      },
-      (error) => {
-        this.#commitFailure ??= { error };
-        if (this.#inFlight === tracked) this.#inFlight = undefined;
-      },
-    );
-    this.#inFlight = tracked;
-  }
-
   /** Waits for the commit under way, if any, and throws its failure. */
   async #settle(): Promise<void> {
-    await this.#inFlight;
-    const failure = this.#commitFailure;
-    this.#commitFailure = undefined;
-    if (failure !== undefined) throw failure.error;
+    const commit = this.#inFlight;
+    this.#inFlight = undefined;
+    await commit;
   }
 
   /** How often a partition's commit was fenced: a batch taken before then must not commit it. */
