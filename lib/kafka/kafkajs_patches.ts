@@ -1,5 +1,5 @@
 /**
- * Four of kafkajs' internals, made fast under Deno, and its send loop made to never drop a
+ * Three of kafkajs' internals, made fast under Deno, and its send loop made to never drop a
  * partition on retry (lib/kafka/kafkajs_send.ts); everything else in kafkajs is untouched.
  * Profiling showed them as the costliest steps of produce and stream:
  *
@@ -10,26 +10,21 @@
  * - the producer groups a send's messages by partition by copying the partition's array for every
  *   message, which is quadratic in the messages per partition: an eighth of produce's time at
  *   1,500 messages a send. `groupMessagesPerPartition` below builds the same groups in one pass.
- * - the record decoder reads every record's timestamp delta as a varlong with a 64-bit (BigInt)
- *   shift, add and allocation per byte, then more for the zigzag: profiling `stream` showed these
- *   among its largest sources of garbage. `readVarLong` below reads it with numbers.
- * - the record-batch decoder slices and wraps every record, and adds its offset and timestamp
- *   with BigInts: lib/kafka/kafkajs_records.ts decodes the same records in place.
+ * - the record-batch decoder slices and wraps every record, reads its timestamp delta with a
+ *   BigInt operation per byte, and adds its offset and timestamp with BigInts: profiling `stream`
+ *   showed these among its largest sources of garbage. lib/kafka/kafkajs_records.ts decodes the
+ *   same records in place, with numbers.
  *
- * The second and the fourth replace a module kafkajs `require`s once, so they have to be in
- * Node's module cache before kafkajs loads: lib/kafkajs.ts imports this file first, and every other module
- * imports kafkajs from there (a unit test checks that).
+ * The second and the third replace a module kafkajs `require`s once, so they have to be in Node's
+ * module cache before kafkajs loads: lib/kafka/kafkajs.ts imports this file first, and every other
+ * module imports kafkajs from there (a unit test checks that).
  */
 import { createRequire } from "node:module";
-// deno.json maps these to the same kafkajs version as "kafkajs": the modules kafkajs itself uses.
+// deno.json maps this to the same kafkajs version as "kafkajs": the module kafkajs itself uses.
 // @ts-types="./kafkajs_patches.d.ts"
 import Encoder from "kafkajs/src/protocol/encoder.js";
-// @ts-types="./kafkajs_decoder.d.ts"
-import Decoder from "kafkajs/src/protocol/decoder.js";
-// @ts-types="./kafkajs_long.d.ts"
-import Long from "kafkajs/src/utils/long.js";
 import { createSendMessages } from "./kafkajs_send.ts";
-import { decodeRecordBatch, readSmallVarLong } from "./kafkajs_records.ts";
+import { decodeRecordBatch } from "./kafkajs_records.ts";
 
 /** The part of kafkajs' Encoder the faster varint uses. */
 export interface VarIntEncoder {
@@ -85,31 +80,6 @@ export function writeVarLong(this: VarIntEncoder, value: unknown): unknown {
   return this;
 }
 
-/** The part of kafkajs' Decoder the faster varlong uses. */
-export interface VarLongDecoder {
-  buffer: Uint8Array;
-  offset: number;
-  readVarLong(): unknown;
-}
-
-/** kafkajs' own implementation, kept for the equivalence tests and for what it handles. */
-export const originalReadVarLong: (this: VarLongDecoder) => unknown = Decoder.prototype.readVarLong;
-
-/**
- * A zigzag varint of a 64-bit integer as kafkajs reads it (its Long), decoded with numbers
- * rather than a 64-bit operation per byte: every record's timestamp delta is one. Longer varints
- * than fit a double exactly go to kafkajs' own code.
- */
-export function readVarLong(this: VarLongDecoder): unknown {
-  const value = readSmallVarLong(this);
-  return value === undefined ? originalReadVarLong.call(this) : Long.fromNumber(value);
-}
-
-/** A new kafkajs decoder over some bytes (tests). */
-export function newDecoder(bytes: Uint8Array): VarLongDecoder {
-  return new Decoder(bytes);
-}
-
 /** A new kafkajs encoder (tests). */
 export function newEncoder(): VarIntEncoder & { buffer: Uint8Array } {
   return new Encoder();
@@ -140,7 +110,6 @@ export function groupMessagesPerPartition<M>(
 
 Encoder.prototype.writeUVarInt = writeUVarInt;
 Encoder.prototype.writeVarLong = writeVarLong;
-Decoder.prototype.readVarLong = readVarLong;
 const require = createRequire(import.meta.url);
 /** Puts `exports` in Node's module cache as the kafkajs module `path`, before kafkajs loads it. */
 function replaceModule(path: string, exports: unknown): void {

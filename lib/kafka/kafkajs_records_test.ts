@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import "./kafkajs_patches.ts";
+import { newEncoder, originalWriteVarLong } from "./kafkajs_patches.ts";
 import {
   decodeRecordBatch,
   originalDecodeRecordBatch,
@@ -133,4 +133,36 @@ Deno.test("readSmallVarLong reads what fits a double and leaves the rest alone",
   assert.equal(readSmallVarLong(decoder), undefined, "eight bytes: more than a double holds");
   assert.equal(decoder.offset, 1);
   assert.equal(readSmallVarLong(recordDecoder(Buffer.from([0x80]))), undefined, "truncated");
+});
+
+Deno.test("readSmallVarLong reads what kafkajs' readVarLong reads, wherever a double holds it", () => {
+  const values = [0, 1, -1, 63, 64, -64, -65, 2 ** 31, -(2 ** 31), 1_709_287_200_000, -(2 ** 40)];
+  values.push(2 ** 48 - 1, -(2 ** 48), 2 ** 48, 2 ** 51 - 1, -(2 ** 51) + 1, 2 ** 53, -(2 ** 53));
+  for (let i = 0; i < 2_000; i++) values.push(Math.round((Math.random() - 0.5) * 2 ** (i % 54)));
+  const encoder = newEncoder();
+  for (const value of values) originalWriteVarLong.call(encoder, value);
+  const encoded = Buffer.from(encoder.buffer);
+  // The last bytes cut a varint short: neither reads past the end differently.
+  for (const input of [encoded, encoded.subarray(0, encoded.length - 1), Buffer.from([0x80])]) {
+    const ours = recordDecoder(Buffer.from(input));
+    const theirs = recordDecoder(Buffer.from(input));
+    let read = 0;
+    while (theirs.offset < input.length) {
+      const before = ours.offset;
+      const small = readSmallVarLong(ours);
+      const long = String(theirs.readVarLong());
+      if (small === undefined) {
+        assert.equal(ours.offset, before, "not moved when it cannot read");
+        ours.offset = theirs.offset;
+      } else {
+        assert.equal(String(small), long);
+        assert.equal(ours.offset, theirs.offset);
+        read++;
+      }
+    }
+    if (input === encoded) {
+      // Every value below 2^48 in size fits seven varint bytes, exact in a double.
+      assert.equal(read, values.filter((v) => v >= -(2 ** 48) && v < 2 ** 48).length);
+    }
+  }
 });
