@@ -6,6 +6,8 @@ import { withStockDriver } from "./driver_patches.ts";
 import * as requests from "cassandra-driver/lib/requests.js";
 // @ts-types="./driver_internals.d.ts"
 import Encoder from "cassandra-driver/lib/encoder.js";
+// @ts-types="./driver_connection.d.ts"
+import Connection from "cassandra-driver/lib/connection.js";
 // @ts-types="./driver_prepare_handler.d.ts"
 import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
 
@@ -48,6 +50,31 @@ const ROWS: unknown[][] = [
   [null, undefined, unset, 2.5, "12", Long.ZERO, Infinity, null, undefined, Buffer.from([0, 1])],
   [Buffer.from("bytes as they are"), "text", 1_709_287_327_123, 3, 4, Long.MAX_VALUE, 0, true],
   ["time as text", "y", "2024-03-01T10:00:00Z", 1, 2, Long.MIN_VALUE, NaN, false, "", null],
+  // Long texts (encoded once, then copied): ASCII, not, and with a lone surrogate; twice each.
+  ["Ada", "a cast list, ".repeat(9), new Date(0), 1, 2, null, 0, true, "Zoë 東京 🎬 ".repeat(4)],
+  ["Ada", "a cast list, ".repeat(9), new Date(0), 1, 2, null, 0, true, "Zoë 東京 🎬 ".repeat(4)],
+  [
+    "\udc00 a lone low surrogate, long enough",
+    "h",
+    new Date(0),
+    1,
+    2,
+    null,
+    0,
+    true,
+    "é".repeat(16),
+  ],
+  [
+    "\udc00 a lone low surrogate, long enough",
+    "h",
+    new Date(0),
+    1,
+    2,
+    null,
+    0,
+    true,
+    "é".repeat(16),
+  ],
 ];
 
 function batch(options: Record<string, unknown>, rows = ROWS): Writable {
@@ -187,4 +214,44 @@ Deno.test("a batch's statements resolve to what the driver resolves them to", as
       if (name === "one statement") assert.equal(patchedLookups, 1);
     });
   }
+});
+
+Deno.test("a connection's idle timer is refreshed on each write, and fires after the last", async () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  let heartbeats = 0;
+  const connection = Object.create(Connection.prototype) as Connection;
+  connection.options = { pooling: { heartBeatInterval: 20 } };
+  connection._idleTimeout = null;
+  connection._idleTimeoutHandler = () => heartbeats++;
+
+  // The first write arms a timer; the later ones refresh that same timer.
+  connection._setIdleTimeout();
+  const timer = connection._idleTimeout!;
+  let refreshes = 0;
+  const refresh = timer.refresh.bind(timer);
+  timer.refresh = () => (refreshes++, refresh());
+  connection._setIdleTimeout();
+  connection._setIdleTimeout();
+  assert.equal(connection._idleTimeout, timer);
+  assert.equal(refreshes, 2);
+
+  // Idle: one heartbeat. A write after it arms the fired timer again: one more.
+  await sleep(150);
+  assert.equal(heartbeats, 1);
+  connection._setIdleTimeout();
+  await sleep(150);
+  assert.equal(heartbeats, 2);
+
+  // A connection that failed has its timer cleared (null), and gets a new one on its next write.
+  connection._idleTimeout = null;
+  connection._setIdleTimeout();
+  assert.notEqual(connection._idleTimeout, timer);
+  await sleep(150);
+  assert.equal(heartbeats, 3);
+
+  // No heartbeat interval: no timer.
+  connection.options.pooling.heartBeatInterval = 0;
+  connection._idleTimeout = null;
+  connection._setIdleTimeout();
+  assert.equal(connection._idleTimeout, null);
 });

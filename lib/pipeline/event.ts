@@ -18,6 +18,9 @@ export type Decoded = { ok: true; event: Event } | { ok: false; reason: string }
 /** Longest person or item name accepted; keeps one bad producer from writing huge keys. */
 const MAX_NAME_LENGTH = 1_000;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Decoding without validation is about three times as fast; a value with no U+FFFD in its text
+// was valid UTF-8, and only the others (rare) are decoded again, strictly, to find out.
+const utf8Lenient = new TextDecoder("utf-8");
 
 /**
  * Reads and validates one message value: JSON (gzip-compressed values are accepted too), with
@@ -33,11 +36,13 @@ export function decodeEvent(value: Uint8Array | null, dataset: Dataset): Decoded
       return fail("the value looks gzip-compressed but does not decompress");
     }
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return fail("the value is not UTF-8 text");
+  let text = utf8Lenient.decode(bytes);
+  if (text.includes("\uFFFD")) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return fail("the value is not UTF-8 text");
+    }
   }
   let body: unknown;
   try {

@@ -68,6 +68,25 @@ Deno.test("decodeEvent() names the reason for every kind of bad message", async 
   }
 });
 
+Deno.test("decodeEvent() tells invalid UTF-8 inside a value from a real U+FFFD in its text", () => {
+  const valid = review({ reviewer: "Ren\uFFFDe" });
+  const decoded = decodeEvent(valid, movies);
+  assert.ok(decoded.ok);
+  assert.equal(decoded.event.person, "Ren\uFFFDe");
+  // The same value with the replacement character's bytes (EF BF BD) broken: ED A0 80 is a
+  // lone surrogate, which UTF-8 forbids.
+  const at = valid.indexOf(0xef);
+  const broken = valid.slice();
+  broken.set([0xed, 0xa0, 0x80], at);
+  const rejected = decodeEvent(broken, movies);
+  assert.equal(rejected.ok, false);
+  assert.match((rejected as { reason: string }).reason, /not UTF-8/);
+  // And a stray continuation byte in an otherwise ASCII value.
+  const stray = review({ reviewer: "Ada" }).slice();
+  stray[stray.indexOf(0x41)] = 0x80;
+  assert.match((decodeEvent(stray, movies) as { reason: string }).reason, /not UTF-8/);
+});
+
 Deno.test("decodeEvent() reads song listens with their own field names and no rating", () => {
   const decoded = decodeEvent(
     bytes('{"person":"Ada","song":"Yellow","time":"2024-03-01T10:00:00Z"}'),

@@ -70,6 +70,23 @@ export function transformBatch(
   return output;
 }
 
+/**
+ * Appends the output of the messages that follow a batch's to it, as if one transform had read
+ * them all: rows and dead letters in order, the later next offsets, the counts summed.
+ */
+export function appendOutput(output: BatchOutput, more: BatchOutput): BatchOutput {
+  for (const row of more.rows) output.rows.push(row);
+  for (const [partition, letters] of more.deadLetters) {
+    for (const letter of letters) addDeadLetter(output.deadLetters, partition, letter);
+  }
+  for (const [partition, next] of more.next) {
+    output.next.set(partition, Math.max(output.next.get(partition) ?? 0, next));
+  }
+  output.events += more.events;
+  output.unmatched += more.unmatched;
+  return output;
+}
+
 /** The estimated size of each catalog entry's attributes, counted once per entry. */
 const entryBytes = new WeakMap<readonly Value[], number>();
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { datasetByName } from "../pipeline/dataset.ts";
-import { transformBatch } from "./batch.ts";
+import { appendOutput, transformBatch } from "./batch.ts";
 import { rowBytes } from "./writer.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
 
@@ -67,4 +67,22 @@ Deno.test("each row carries its rowBytes() size, matched in the catalog or not",
   );
   assert.equal(output.rows.length, 3);
   for (const row of output.rows) assert.equal(row.bytes, rowBytes(row.values));
+});
+
+Deno.test("a batch transformed in chunks, appended, is the batch transformed whole", () => {
+  const messages = Array.from({ length: 50 }, (_, i) =>
+    sourceMessage(
+      i % 3,
+      100 + i,
+      i % 7 === 0 ? "{bad" : review(i % 2 ? "Heat" : "Unknown Film", 1 + (i % 10)),
+    ));
+  const whole = transformBatch(messages, movies, catalog, SOURCE);
+  for (const cut of [1, 17, 49]) {
+    const chunked = appendOutput(
+      transformBatch(messages.slice(0, cut), movies, catalog, SOURCE),
+      transformBatch(messages.slice(cut), movies, catalog, SOURCE),
+    );
+    assert.deepEqual(chunked, whole);
+  }
+  assert.ok(whole.deadLetters.size > 1 && whole.unmatched > 0 && whole.next.size === 3);
 });

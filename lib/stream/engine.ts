@@ -4,12 +4,13 @@
  * its dead letters. `--available-now` ends only when every partition of the topic is committed
  * up to its end offset at start, by this member or another.
  */
+import { setImmediate } from "node:timers";
 import { formatInterval } from "../core/interval.ts";
 import { ReviewsError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../core/retry.ts";
 import type { Stopper } from "../core/signals.ts";
-import { addDeadLetter, type BatchOutput, type PendingRow } from "./batch.ts";
+import { addDeadLetter, appendOutput, type BatchOutput, type PendingRow } from "./batch.ts";
 import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import { deadLetter, type DeadLetterSource } from "./dead_letters.ts";
@@ -63,6 +64,12 @@ export interface StreamTotals {
 /** How often a waiting member re-reads the group's committed offsets and says it waits. */
 const REFRESH_MS = 1_000;
 const WAITING_NOTICE_MS = 5_000;
+/**
+ * Messages transformed between two turns of the event loop when a batch is prepared while the
+ * previous one is written (a few milliseconds' work), so Cassandra's replies are read and its
+ * requests kept coming meanwhile.
+ */
+const TRANSFORM_CHUNK = 1_000;
 
 /** The micro-batch loop of one stream member. */
 export class StreamEngine {
@@ -80,6 +87,8 @@ export class StreamEngine {
   #inFlight: Promise<void> | undefined;
   /** Per partition, how often its commit was fenced (see #epoch). */
   readonly #epochs = new Map<number, number>();
+  /** The next batch, taken and transformed while the previous one was written. */
+  #ahead: TakenBatch | undefined;
 
   constructor(readonly options: EngineOptions, readonly deps: EngineDeps) {}
 
@@ -141,8 +150,8 @@ export class StreamEngine {
       // partitions still being claimed are not batchable yet, so they never make a batch due.
       const due = () => {
         const waiting = this.#readyWaiting();
-        return performance.now() >= nextTrigger || waiting >= options.maxBatch ||
-          (waiting > 0 && buffer.full) ||
+        return this.#ahead !== undefined || performance.now() >= nextTrigger ||
+          this.#fullBatchWaiting() ||
           (options.availableNow && waiting > 0 &&
             ledger.readsReachTargets((p) => buffer.readThrough(p)));
       };
@@ -169,15 +178,15 @@ export class StreamEngine {
       }
       if (stopper.stopped) break;
       if (
-        options.availableNow && this.#inFlight === undefined && ledger.joined && ledger.drained &&
-        this.#readyWaiting() === 0
+        options.availableNow && this.#inFlight === undefined && this.#ahead === undefined &&
+        ledger.joined && ledger.drained && this.#readyWaiting() === 0
       ) {
         break;
       }
       // Triggers keep to the interval's grid; a batch that overran starts the next at once.
       const now = performance.now();
       while (nextTrigger <= now) nextTrigger += options.intervalMs;
-      if (!await this.#writeBatch()) await stopper.sleep(10);
+      if (!await this.#writeBatch({ prepareNext: true })) await stopper.sleep(10);
     }
     await this.#settle();
     const failure = deps.sourceFailure?.();
@@ -192,7 +201,7 @@ export class StreamEngine {
     }
     // Finish what is in hand, fetching nothing more.
     deps.pauseSource?.();
-    while (this.#readyWaiting() > 0) await this.runBatch();
+    while (this.#ahead !== undefined || this.#readyWaiting() > 0) await this.runBatch();
     return this.totals;
   }
 
@@ -204,26 +213,25 @@ export class StreamEngine {
   }
 
   /**
-   * Takes and writes one batch, then starts its commit once the previous batch's commit has
-   * ended, without waiting for it: the next batch is written while this one commits. False if
-   * there was nothing to take.
+   * Takes and writes one batch (or writes the one prepared ahead), then starts its commit once the
+   * previous batch's commit has ended, without waiting for it: the next batch is written while
+   * this one commits. With `prepareNext`, while this batch is written, the next is taken and
+   * transformed if a full one is already waiting, so Cassandra is not left idle meanwhile. False
+   * if there was nothing to take.
    */
-  async #writeBatch(): Promise<boolean> {
+  async #writeBatch({ prepareNext = false } = {}): Promise<boolean> {
     const { options, deps } = this;
-    const { buffer, ledger, logger, stopper } = deps;
-    const messages = buffer.take(options.maxBatch, ledger.ready);
-    if (messages.length === 0) return false;
-    const started = performance.now();
-    const startedAt = new Date();
-    const output = deps.transform(messages);
-    const transformed = performance.now();
-    // Read in the same tick as the take: the epochs the batch's partitions were taken under.
-    const epochs = new Map([...output.next.keys()].map((p) => [p, this.#epoch(p)]));
+    const { logger, stopper } = deps;
+    const taken = this.#ahead ?? this.#take();
+    this.#ahead = undefined;
+    if (taken === undefined) return false;
+    const { messages, output } = taken;
     const consequence =
       `the ${messages.length} events in hand are not committed and will be read again`;
 
+    const writeStarted = performance.now();
     const job = new WriteJob(deps.store, output.rows, options.keyColumns, options.writer);
-    await retrying(
+    const writing = retrying(
       {
         what: "writing to Cassandra",
         kind: CASSANDRA_FAILURES,
@@ -234,6 +242,11 @@ export class StreamEngine {
       },
       () => job.run(),
     );
+    if (prepareNext && this.#fullBatchWaiting()) {
+      writing.catch(() => {}); // awaited just below
+      this.#ahead = await this.#takeInChunks();
+    }
+    await writing;
     const written = performance.now();
     for (const { row, reason } of job.rejected) {
       addDeadLetter(
@@ -243,16 +256,16 @@ export class StreamEngine {
       );
     }
     const batch: WrittenBatch = {
-      startedAt,
-      started,
-      waited: Math.max(0, started - this.#lastBatchEnd) / 1000,
-      transform: (transformed - started) / 1000,
-      write: (written - transformed) / 1000,
+      startedAt: taken.startedAt,
+      started: taken.started,
+      waited: Math.max(0, taken.started - this.#lastBatchEnd) / 1000,
+      transform: taken.transformSeconds,
+      write: (written - writeStarted) / 1000,
       tallies: tally(messages, output.rows, new Set(job.rejected.map((r) => r.row)), Date.now()),
       deadLetters: output.deadLetters,
       next: output.next,
       unmatched: output.unmatched,
-      epochs,
+      epochs: taken.epochs,
       consequence,
     };
     await this.#settle();
@@ -261,6 +274,55 @@ export class StreamEngine {
     this.#inFlight = commit;
     this.#lastBatchEnd = performance.now();
     return true;
+  }
+
+  /** Takes a batch from the ready partitions and transforms it at once. */
+  #take(): TakenBatch | undefined {
+    const messages = this.deps.buffer.take(this.options.maxBatch, this.deps.ledger.ready);
+    if (messages.length === 0) return undefined;
+    const taken = this.#taken(messages);
+    const output = this.deps.transform(messages);
+    return { ...taken, output, transformSeconds: (performance.now() - taken.started) / 1000 };
+  }
+
+  /**
+   * Takes a batch from the ready partitions, then transforms it a chunk at a time, letting the
+   * event loop run between chunks (the previous batch's writes are in flight).
+   */
+  async #takeInChunks(): Promise<TakenBatch | undefined> {
+    const messages = this.deps.buffer.take(this.options.maxBatch, this.deps.ledger.ready);
+    if (messages.length === 0) return undefined;
+    const taken = this.#taken(messages);
+    let output: BatchOutput | undefined;
+    let busy = 0;
+    for (let from = 0; from < messages.length; from += TRANSFORM_CHUNK) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunkStarted = performance.now();
+      const part = this.deps.transform(messages.slice(from, from + TRANSFORM_CHUNK));
+      output = output === undefined ? part : appendOutput(output, part);
+      busy += performance.now() - chunkStarted;
+    }
+    return { ...taken, output: output!, transformSeconds: busy / 1000 };
+  }
+
+  /**
+   * What a batch keeps from its take: its messages, when, and the epoch of each of its partitions
+   * (read in the same tick as the take, see #commitBatch).
+   */
+  #taken(messages: SourceMessage[]): Omit<TakenBatch, "output" | "transformSeconds"> {
+    const epochs = new Map<number, number>();
+    for (const message of messages) {
+      if (!epochs.has(message.partition)) {
+        epochs.set(message.partition, this.#epoch(message.partition));
+      }
+    }
+    return { messages, epochs, started: performance.now(), startedAt: new Date() };
+  }
+
+  /** Whether a batch would be due now whatever the trigger: a full one, or a full buffer. */
+  #fullBatchWaiting(): boolean {
+    const waiting = this.#readyWaiting();
+    return waiting >= this.options.maxBatch || (waiting > 0 && this.deps.buffer.full);
   }
 
   /**
@@ -420,6 +482,19 @@ export class StreamEngine {
         "'kafka-consumer-groups.sh --describe'.",
     );
   }
+}
+
+/** A batch taken from the buffer and transformed, not yet written. */
+interface TakenBatch {
+  messages: SourceMessage[];
+  output: BatchOutput;
+  /** Each partition's epoch when its messages were taken. */
+  epochs: Map<number, number>;
+  /** performance.now() and the wall clock at the take. */
+  started: number;
+  startedAt: Date;
+  /** Time spent transforming. */
+  transformSeconds: number;
 }
 
 /**

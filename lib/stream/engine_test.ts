@@ -240,3 +240,38 @@ Deno.test("the next batch is written while the previous one commits; commits sta
     "commit 120 ends, 108 rows stored",
   ]);
 });
+
+Deno.test("the next full batch is taken and transformed while the previous one is written", async () => {
+  const { ledger, store, engine, fill, committer } = setUp({
+    partitions: 1,
+    perPartition: 6_000,
+    maxBatch: 2_500,
+  });
+  // Each write takes a turn of the event loop; the transforms note the writes in flight.
+  const write = store.writeGroup.bind(store);
+  let writing = 0;
+  store.writeGroup = async (rows) => {
+    writing++;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await write(rows);
+    writing--;
+  };
+  const transform = engine.deps.transform;
+  const seen: { messages: number; writesInFlight: number }[] = [];
+  engine.deps.transform = (messages) => {
+    seen.push({ messages: messages.length, writesInFlight: writing });
+    return transform(messages);
+  };
+  ledger.assign([0]);
+  fill();
+  await engine.claim();
+  const totals = await engine.run();
+  assert.equal(totals.events, 6_000);
+  assert.equal(committer.offsets.get(0), 6_000);
+  assert.equal(store.rows.size, 6_000 - 600, "each valid event stored once");
+  // Batch 1 whole; batch 2 in chunks of 1,000 while batch 1 is written; batch 3 (1,000, not a
+  // full batch) once batch 2 is in.
+  assert.deepEqual(seen.map((s) => s.messages), [2_500, 1_000, 1_000, 500, 1_000]);
+  assert.equal(seen[0].writesInFlight, 0);
+  assert.ok(seen.slice(1, 4).every((s) => s.writesInFlight > 0), JSON.stringify(seen));
+});
