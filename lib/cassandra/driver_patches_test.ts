@@ -42,6 +42,22 @@ const COLUMNS = [
   column(dataTypes.blob),
 ];
 
+/** Rows whose texts are long enough for the patch's encoded-text cache. */
+const LONG_TEXT_ROWS: unknown[][] = [
+  ["Ada", "a cast list, ".repeat(9), new Date(0), 1, 2, null, 0, true, "Zoë 東京 🎬 ".repeat(4)],
+  [
+    "\udc00 a lone low surrogate, long enough",
+    "h",
+    new Date(0),
+    1,
+    2,
+    null,
+    0,
+    true,
+    "é".repeat(16),
+  ],
+];
+
 /** Rows with the values a batch meets: common, edge, missing, and ones the fast path leaves. */
 const ROWS: unknown[][] = [
   ["Ada", "2024-03-01 10:00", new Date(1_709_287_327_123), 7, -2_147_483_648, Long.fromNumber(5)],
@@ -51,30 +67,8 @@ const ROWS: unknown[][] = [
   [Buffer.from("bytes as they are"), "text", 1_709_287_327_123, 3, 4, Long.MAX_VALUE, 0, true],
   ["time as text", "y", "2024-03-01T10:00:00Z", 1, 2, Long.MIN_VALUE, NaN, false, "", null],
   // Long texts (encoded once, then copied): ASCII, not, and with a lone surrogate; twice each.
-  ["Ada", "a cast list, ".repeat(9), new Date(0), 1, 2, null, 0, true, "Zoë 東京 🎬 ".repeat(4)],
-  ["Ada", "a cast list, ".repeat(9), new Date(0), 1, 2, null, 0, true, "Zoë 東京 🎬 ".repeat(4)],
-  [
-    "\udc00 a lone low surrogate, long enough",
-    "h",
-    new Date(0),
-    1,
-    2,
-    null,
-    0,
-    true,
-    "é".repeat(16),
-  ],
-  [
-    "\udc00 a lone low surrogate, long enough",
-    "h",
-    new Date(0),
-    1,
-    2,
-    null,
-    0,
-    true,
-    "é".repeat(16),
-  ],
+  ...LONG_TEXT_ROWS,
+  ...LONG_TEXT_ROWS,
 ];
 
 function batch(options: Record<string, unknown>, rows = ROWS): Writable {
