@@ -327,7 +327,7 @@ function oneStatement(queries: readonly BatchItem[]): boolean {
 function setIdleTimeout(this: Connection): void {
   const interval = this.options.pooling.heartBeatInterval;
   if (!interval) return;
-  if (this._idleTimeout !== null && typeof this._idleTimeout?.refresh === "function") {
+  if (typeof this._idleTimeout?.refresh === "function") {
     this._idleTimeout.refresh();
     return;
   }

@@ -222,7 +222,7 @@ export class StreamEngine {
   async #writeBatch({ prepareNext = false } = {}): Promise<boolean> {
     const { options, deps } = this;
     const { logger, stopper } = deps;
-    const taken = this.#ahead ?? this.#take();
+    const taken = this.#ahead ?? await this.#take();
     this.#ahead = undefined;
     if (taken === undefined) return false;
     const { messages, output } = taken;
@@ -244,7 +244,7 @@ export class StreamEngine {
     );
     if (prepareNext && this.#fullBatchWaiting()) {
       writing.catch(() => {}); // awaited just below
-      this.#ahead = await this.#takeInChunks();
+      this.#ahead = await this.#take(TRANSFORM_CHUNK);
     }
     await writing;
     const written = performance.now();
@@ -276,47 +276,32 @@ export class StreamEngine {
     return true;
   }
 
-  /** Takes a batch from the ready partitions and transforms it at once. */
-  #take(): TakenBatch | undefined {
-    const messages = this.deps.buffer.take(this.options.maxBatch, this.deps.ledger.ready);
-    if (messages.length === 0) return undefined;
-    const taken = this.#taken(messages);
-    const output = this.deps.transform(messages);
-    return { ...taken, output, transformSeconds: (performance.now() - taken.started) / 1000 };
-  }
-
   /**
-   * Takes a batch from the ready partitions, then transforms it a chunk at a time, letting the
-   * event loop run between chunks (the previous batch's writes are in flight).
+   * Takes a batch from the ready partitions and transforms it, `chunk` messages at a time with a
+   * turn of the event loop between chunks (the previous batch's writes may be in flight), or at
+   * once. The epochs of its partitions are read in the same tick as the take (see #commitBatch).
    */
-  async #takeInChunks(): Promise<TakenBatch | undefined> {
+  async #take(chunk = Infinity): Promise<TakenBatch | undefined> {
     const messages = this.deps.buffer.take(this.options.maxBatch, this.deps.ledger.ready);
     if (messages.length === 0) return undefined;
-    const taken = this.#taken(messages);
+    const epochs = new Map<number, number>();
+    for (const { partition } of messages) {
+      if (!epochs.has(partition)) epochs.set(partition, this.#epoch(partition));
+    }
+    const started = performance.now();
+    const startedAt = new Date();
     let output: BatchOutput | undefined;
     let busy = 0;
-    for (let from = 0; from < messages.length; from += TRANSFORM_CHUNK) {
+    for (let from = 0; from < messages.length; from += chunk) {
       if (from > 0) await new Promise((resolve) => setImmediate(resolve));
       const chunkStarted = performance.now();
-      const part = this.deps.transform(messages.slice(from, from + TRANSFORM_CHUNK));
+      const part = this.deps.transform(
+        chunk >= messages.length ? messages : messages.slice(from, from + chunk),
+      );
       output = output === undefined ? part : appendOutput(output, part);
       busy += performance.now() - chunkStarted;
     }
-    return { ...taken, output: output!, transformSeconds: busy / 1000 };
-  }
-
-  /**
-   * What a batch keeps from its take: its messages, when, and the epoch of each of its partitions
-   * (read in the same tick as the take, see #commitBatch).
-   */
-  #taken(messages: SourceMessage[]): Omit<TakenBatch, "output" | "transformSeconds"> {
-    const epochs = new Map<number, number>();
-    for (const message of messages) {
-      if (!epochs.has(message.partition)) {
-        epochs.set(message.partition, this.#epoch(message.partition));
-      }
-    }
-    return { messages, epochs, started: performance.now(), startedAt: new Date() };
+    return { messages, output: output!, epochs, started, startedAt, transformSeconds: busy / 1000 };
   }
 
   /** Whether a batch would be due now whatever the trigger: a full one, or a full buffer. */
