@@ -22,6 +22,10 @@
  * Deno, and the stream writes thousands of requests a second. The timer is now refreshed instead,
  * a tenth of that, for the same deadline.
  *
+ * To route a request to the nodes that own its partition, the driver hashes the partition key
+ * (Murmur3, on 64-bit integers made of objects: about 1 µs and a few dozen allocations). The
+ * stream sends many batches to each partition, so the token of a key is now remembered (bounded).
+ *
  * And before a batch is written, the driver looks its statement up among the prepared ones once
  * per row, each an async call keyed by keyspace plus query text. A batch whose rows all run one
  * statement (what the stream sends) now looks it up once; any other batch goes the driver's way.
@@ -44,6 +48,9 @@ import { BatchRequest, type Encoder } from "cassandra-driver/lib/requests.js";
 import Connection from "cassandra-driver/lib/connection.js";
 // @ts-types="./driver_prepare_handler.d.ts"
 import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
+// @ts-types="./driver_tokenizer.d.ts"
+import { Murmur3Tokenizer } from "cassandra-driver/lib/tokenizer.js";
+import { BoundedMemo } from "../core/memo.ts";
 
 /** The state a FrameWriter carries with the patch: its buffer and where the body ends. */
 interface FrameState {
@@ -334,6 +341,21 @@ function setIdleTimeout(this: Connection): void {
   this._idleTimeout = setTimeout(() => this._idleTimeoutHandler(), interval);
 }
 
+const stockHash = Murmur3Tokenizer.prototype.hash;
+/** Every Murmur3 tokenizer computes the same tokens; this one computes the remembered ones. */
+const hasher = new Murmur3Tokenizer();
+/** Tokens by routing key, its bytes as a latin1 string (one character per byte). */
+const tokens = new BoundedMemo(
+  (key: string) => stockHash.call(hasher, Buffer.from(key, "latin1")),
+  10_000,
+);
+
+/** The tokenizer's hash(), remembered per routing key. Tokens are never changed once made. */
+function hash(this: Murmur3Tokenizer, value: Uint8Array) {
+  if (!(value instanceof Buffer)) return stockHash.call(this, value);
+  return tokens.of(value.toString("latin1"));
+}
+
 /** One property of the driver the patch replaces: where, the driver's own value, and ours. */
 interface PatchPoint {
   owner: Record<string, unknown>;
@@ -354,6 +376,7 @@ const PATCH_POINTS: readonly PatchPoint[] = [
   patchPoint(BatchRequest.prototype, "write", batchWrite),
   patchPoint(Connection.prototype, "_setIdleTimeout", setIdleTimeout),
   patchPoint(PrepareHandler, "getPreparedMultiple", getPreparedMultiple),
+  patchPoint(Murmur3Tokenizer.prototype, "hash", hash),
 ];
 
 function install(which: "stock" | "patched"): void {
@@ -363,8 +386,9 @@ function install(which: "stock" | "patched"): void {
 install("patched");
 
 /**
- * Runs `work` with the driver as published (its own frame writing and statement lookup), then
- * puts the patch back: the benchmark's stock-driver ceiling and the equivalence tests. It swaps
+ * Runs `work` with the driver as published (its own frame writing, statement lookup and token
+ * hashing), then puts the patch back: the benchmark's stock-driver ceiling and the equivalence
+ * tests. It swaps
  * the methods for the whole process, so nothing else may write requests meanwhile.
  */
 export async function withStockDriver<T>(work: () => T | Promise<T>): Promise<T> {

@@ -10,6 +10,8 @@ import Encoder from "cassandra-driver/lib/encoder.js";
 import Connection from "cassandra-driver/lib/connection.js";
 // @ts-types="./driver_prepare_handler.d.ts"
 import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
+// @ts-types="./driver_tokenizer.d.ts"
+import { Murmur3Tokenizer } from "cassandra-driver/lib/tokenizer.js";
 
 const { dataTypes, Long, unset, consistencies } = cassandra.types;
 
@@ -248,4 +250,29 @@ Deno.test("a connection's idle timer is refreshed on each write, and fires after
   connection._idleTimeout = null;
   connection._setIdleTimeout();
   assert.equal(connection._idleTimeout, null);
+});
+
+Deno.test("a routing key's token is the driver's, remembered from the second time on", async () => {
+  const tokenizer = new Murmur3Tokenizer();
+  // Every length around Murmur3's 16-byte blocks, bytes of every value, and keys that differ in
+  // their last byte only.
+  const keys = Array.from(
+    { length: 40 },
+    (_, length) => Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length * 11) % 256)),
+  );
+  keys.push(
+    Buffer.from([...keys[33].subarray(0, 32), 0]),
+    Buffer.from([...keys[33].subarray(0, 32), 1]),
+  );
+  const stock = await withStockDriver(() => keys.map((key) => tokenizer.hash(key).toString()));
+  assert.equal(new Set(stock).size, keys.length);
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(keys.map((key) => tokenizer.hash(key).toString()), stock);
+  }
+  const first = tokenizer.hash(keys[20]);
+  assert.equal(tokenizer.hash(Buffer.from(keys[20])), first);
+  // The stock driver computes a new token each time.
+  const again = await withStockDriver(() => [tokenizer.hash(keys[20]), tokenizer.hash(keys[20])]);
+  assert.notEqual(again[0], again[1]);
+  assert.equal(again[0].compare(first), 0);
 });

@@ -44,7 +44,9 @@ export class KafkaSource {
     const consumer = await this.kafka.consumer({
       groupId: group,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 250,
+      // How long the broker holds a fetch that finds nothing new. Leaving the group waits for the
+      // fetch in flight, so this is also what stopping waits for at the end of a drain.
+      maxWaitTimeInMs: 100,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
       // One fetch holds at most this much: memory stays near the buffer's bound.
