@@ -205,11 +205,16 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   const { kafka, logger } = deps;
   const topic = dataset.topic;
   const dlqTopic = deadLetterTopic(topic);
-  const catalog = await openCatalog(dataset, options, logger);
-  await kafka.requireTopics([topic, dlqTopic], dataset.name);
-  await deps.cassandra.connect();
+  // The catalog, Kafka and Cassandra get ready side by side. Their failures are reported in this
+  // order, and the catalog's at once, without waiting for the services.
   const sink = new CassandraSink(deps.cassandra, dataset, options.consistency);
-  await sink.check();
+  const catalogReady = openCatalog(dataset, options, logger);
+  const kafkaReady = kafka.requireTopics([topic, dlqTopic], dataset.name);
+  const cassandraReady = deps.cassandra.connect().then(() => sink.check());
+  for (const ready of [kafkaReady, cassandraReady]) ready.catch(() => {}); // awaited below
+  const catalog = await catalogReady;
+  await kafkaReady;
+  await cassandraReady;
 
   const stopper = deps.stop ??
     untilStopped((signal) =>
@@ -220,11 +225,7 @@ export async function runStream(options: StreamOptions, deps: StreamDeps): Promi
   // A fresh broker may still be electing leaders or loading the group coordinator.
   const [watermarks, maxMessageBytes] = await retrying(
     { what: "reading the topic's offsets", kind: KAFKA_FAILURES, logger, stopper },
-    async () =>
-      [
-        await kafka.offsets(topic),
-        await kafka.maxMessageBytes(dlqTopic),
-      ] as const,
+    () => Promise.all([kafka.offsets(topic), kafka.maxMessageBytes(dlqTopic)]),
   );
   const ledger = new PartitionLedger(
     new Map(watermarks.map((mark) => [mark.partition, mark.low])),
