@@ -388,8 +388,7 @@ install("patched");
 /**
  * Runs `work` with the driver as published (its own frame writing, statement lookup and token
  * hashing), then puts the patch back: the benchmark's stock-driver ceiling and the equivalence
- * tests. It swaps
- * the methods for the whole process, so nothing else may write requests meanwhile.
+ * tests. It swaps the methods for the whole process, so nothing else may write requests meanwhile.
  */
 export async function withStockDriver<T>(work: () => T | Promise<T>): Promise<T> {
   install("stock");

@@ -282,12 +282,11 @@ export class StreamEngine {
    * once. The epochs of its partitions are read in the same tick as the take (see #commitBatch).
    */
   async #take(chunk = Infinity): Promise<TakenBatch | undefined> {
-    const messages = this.deps.buffer.take(this.options.maxBatch, this.deps.ledger.ready);
+    const ready = this.deps.ledger.ready;
+    const messages = this.deps.buffer.take(this.options.maxBatch, ready);
     if (messages.length === 0) return undefined;
-    const epochs = new Map<number, number>();
-    for (const { partition } of messages) {
-      if (!epochs.has(partition)) epochs.set(partition, this.#epoch(partition));
-    }
+    // Every partition the messages can come from: a few entries, not a pass over the batch.
+    const epochs = new Map(ready.map((partition) => [partition, this.#epoch(partition)]));
     const started = performance.now();
     const startedAt = new Date();
     let output: BatchOutput | undefined;
