@@ -69,14 +69,18 @@ function setUp(
       queueMicrotask(fill);
     },
   });
-  return { ledger, buffer, committer, store, logger, stopper, engine, fill };
+  /** Assigns the partitions, fills the buffer from them, and takes them over. */
+  const assignAndClaim = async (partitions: number[]) => {
+    ledger.assign(partitions);
+    fill();
+    await engine.claim();
+  };
+  return { ledger, buffer, committer, store, logger, stopper, engine, fill, assignAndClaim };
 }
 
 Deno.test("available-now drains every partition: rows once, dead letters once, offsets at the end", async () => {
-  const { ledger, committer, store, engine, fill } = setUp();
-  ledger.assign([0, 1, 2]);
-  fill();
-  await engine.claim();
+  const { committer, store, engine, assignAndClaim } = setUp();
+  await assignAndClaim([0, 1, 2]);
   const totals = await engine.run();
   assert.equal(totals.events, 150);
   assert.equal(totals.deadLettered, 15);
@@ -96,11 +100,9 @@ Deno.test("nothing is batched from a partition before it is claimed", async () =
 });
 
 Deno.test("a failed commit is retried without sending its dead letters twice", async () => {
-  const { ledger, committer, engine, logger, fill } = setUp({ partitions: 1, perPartition: 20 });
+  const { committer, engine, logger, assignAndClaim } = setUp({ partitions: 1, perPartition: 20 });
   committer.failNext = 2;
-  ledger.assign([0]);
-  fill();
-  await engine.claim();
+  await assignAndClaim([0]);
   await engine.run();
   assert.equal(committer.deadLetters.length, 2);
   assert.equal(committer.offsets.get(0), 20);
@@ -110,11 +112,9 @@ Deno.test("a failed commit is retried without sending its dead letters twice", a
 });
 
 Deno.test("a retriable write failure holds the commit back until the rows are in", async () => {
-  const { ledger, committer, store, engine, fill } = setUp({ partitions: 1, perPartition: 10 });
+  const { committer, store, engine, assignAndClaim } = setUp({ partitions: 1, perPartition: 10 });
   store.failNext = 1;
-  ledger.assign([0]);
-  fill();
-  await engine.claim();
+  await assignAndClaim([0]);
   await engine.run();
   assert.equal(store.rows.size, 9);
   assert.equal(committer.offsets.get(0), 10);
@@ -138,10 +138,8 @@ Deno.test("a row the store rejects for good goes to the dead letters with the st
 });
 
 Deno.test("a partition the group gave to another member mid-batch is dropped here; the others still commit", async () => {
-  const { ledger, buffer, committer, engine, logger, fill } = setUp({ partitions: 2 });
-  ledger.assign([0, 1]);
-  fill();
-  await engine.claim();
+  const { ledger, buffer, committer, engine, logger, assignAndClaim } = setUp({ partitions: 2 });
+  await assignAndClaim([0, 1]);
   committer.lost.add(1);
   const commit = committer.commit.bind(committer);
   committer.commit = (partition, next, letters) => {
@@ -158,13 +156,11 @@ Deno.test("a partition the group gave to another member mid-batch is dropped her
 
 Deno.test("a commit fenced while the group still assigns the partition here takes it back and reads it again", async () => {
   const rewinds: [number, number][] = [];
-  const { ledger, committer, store, engine, logger, fill } = setUp({
+  const { committer, store, engine, logger, assignAndClaim } = setUp({
     partitions: 2,
     rewind: (partition, offset) => rewinds.push([partition, offset]),
   });
-  ledger.assign([0, 1]);
-  fill();
-  await engine.claim();
+  await assignAndClaim([0, 1]);
   committer.lost.add(1);
   const totals = await engine.run();
   assert.deepEqual(rewinds, [[1, 0]], "read again from the committed offset");
@@ -201,10 +197,8 @@ Deno.test("available-now that cannot drain in time fails, naming each partition 
 });
 
 Deno.test("a stop request finishes the batch in hand and returns", async () => {
-  const { ledger, engine, stopper, committer, fill } = setUp({ availableNow: false });
-  ledger.assign([0, 1, 2]);
-  fill();
-  await engine.claim();
+  const { engine, stopper, committer, assignAndClaim } = setUp({ availableNow: false });
+  await assignAndClaim([0, 1, 2]);
   const running = engine.run();
   setTimeout(() => stopper.stop(), 100);
   const totals = await running;
@@ -216,7 +210,7 @@ Deno.test("a stop request finishes the batch in hand and returns", async () => {
 });
 
 Deno.test("the next batch is written while the previous one commits; commits stay in order", async () => {
-  const { ledger, committer, store, engine, fill } = setUp({ partitions: 1, perPartition: 120 });
+  const { committer, store, engine, assignAndClaim } = setUp({ partitions: 1, perPartition: 120 });
   const events: string[] = [];
   const commit = committer.commit.bind(committer);
   committer.commit = async (partition, next, letters) => {
@@ -225,9 +219,7 @@ Deno.test("the next batch is written while the previous one commits; commits sta
     await commit(partition, next, letters);
     events.push(`commit ${next} ends, ${store.rows.size} rows stored`);
   };
-  ledger.assign([0]);
-  fill();
-  await engine.claim();
+  await assignAndClaim([0]);
   const totals = await engine.run();
   assert.equal(totals.events, 120);
   assert.equal(committer.offsets.get(0), 120);
@@ -242,7 +234,7 @@ Deno.test("the next batch is written while the previous one commits; commits sta
 });
 
 Deno.test("the next full batch is taken and transformed while the previous one is written", async () => {
-  const { ledger, store, engine, fill, committer } = setUp({
+  const { store, engine, committer, assignAndClaim } = setUp({
     partitions: 1,
     perPartition: 6_000,
     maxBatch: 2_500,
@@ -262,9 +254,7 @@ Deno.test("the next full batch is taken and transformed while the previous one i
     seen.push({ messages: messages.length, writesInFlight: writing });
     return transform(messages);
   };
-  ledger.assign([0]);
-  fill();
-  await engine.claim();
+  await assignAndClaim([0]);
   const totals = await engine.run();
   assert.equal(totals.events, 6_000);
   assert.equal(committer.offsets.get(0), 6_000);
