@@ -80,8 +80,9 @@ export class CassandraClient {
     options: QueryOptions & { logged?: boolean } = {},
   ): Promise<void> {
     if (!this.#connected) await this.connect();
+    // The driver only reads the items; its declarations ask for mutable arrays.
     await this.#driver.batch(
-      queries.map(({ query, params }) => ({ query, params: params as unknown[] })),
+      queries as { query: string; params: unknown[] }[],
       { prepare: true, ...options },
     );
   }

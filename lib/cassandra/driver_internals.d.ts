@@ -8,8 +8,11 @@
 export declare class FrameWriter {
   constructor(opcode: number);
   bodyLength: number;
+  writeByte(num: number): void;
   writeShort(num: number): void;
   writeInt(num: number): void;
+  writeLong(num: unknown): void;
+  writeShortBytes(bytes: Uint8Array): void;
   writeBytes(bytes: Uint8Array | null | Readonly<{ unset: true }>): void;
   write(version: number, streamId: number, flags?: number): Uint8Array;
 }
@@ -26,6 +29,18 @@ export declare const unset: Readonly<{ unset: true }>;
 /** The driver's codes of CQL types. */
 export declare const dataTypes: Record<string, number>;
 
+/** The driver's codes of request and response frames. */
+export declare const opcodes: Record<string, number>;
+
+/** The flags of a frame header. */
+export declare const frameFlags: Record<string, number>;
+
+/** What each version of the native protocol supports. */
+export declare const protocolVersion: {
+  supportsTimestamp(version: number): boolean;
+  isDse(version: number): boolean;
+};
+
 /** The driver's value encoder of one connection (lib/encoder.js exports it alone). */
 export declare class Encoder {
   constructor(protocolVersion: number, options: unknown);
@@ -38,8 +53,22 @@ export default Encoder;
 declare class Request {
   write(encoder: Encoder, streamId: number): Uint8Array;
 }
+/** The execution options a batch request reads. */
+export declare interface BatchOptions {
+  getCustomPayload(): unknown;
+  getConsistency(): number;
+  getSerialConsistency(): number | null | undefined;
+  isQueryTracing(): boolean;
+}
 export declare class BatchRequest extends Request {
   constructor(queries: unknown[], options: unknown);
+  queries: unknown[];
+  options: BatchOptions;
+  /** The batch type: logged, unlogged or counter. */
+  type: number;
+  timestamp: unknown;
+  /** The body's length, which the driver reads after write(). */
+  length: number;
 }
 export declare class ExecuteRequest extends Request {
   constructor(

@@ -12,10 +12,12 @@
  * still decides what goes into its frame.
  *
  * Batches go one step further. The driver encodes each value into a Buffer of its own before
- * writing it; for the batch request only, the encoder it is given defers that step, and the
- * frame writer encodes the common cases (bytes, text, int, timestamp) straight into the frame.
- * Every other value, and every other request, is encoded by the driver's Encoder as before.
- * Texts of 16 characters or more are encoded once and copied from then on (see writeUtf8).
+ * writing it; in a batch, the common cases (bytes, text, int, timestamp) are encoded straight into
+ * the frame instead (writeValue). A batch of one prepared statement, what the stream sends, is
+ * written here whole, row after row, without the driver's closures per row and per value; any
+ * other batch is written by the driver with an encoder that defers each value to the frame
+ * writer. Every other value, and every other request, is encoded by the driver's Encoder as
+ * before. Texts of 16 characters or more are encoded once and copied from then on (writeUtf8).
  *
  * Each connection re-arms its idle timer (a heartbeat after `heartBeatInterval` without writes)
  * after every request it writes, with a new timer each time and the old one cleared: about 2 µs in
@@ -41,7 +43,14 @@ import { setTimeout } from "node:timers";
 // @ts-types="./driver_internals.d.ts"
 import { FrameWriter } from "cassandra-driver/lib/writers.js";
 // @ts-types="./driver_internals.d.ts"
-import { dataTypes, FrameHeader, unset } from "cassandra-driver/lib/types/index.js";
+import {
+  dataTypes,
+  frameFlags,
+  FrameHeader,
+  opcodes,
+  protocolVersion,
+  unset,
+} from "cassandra-driver/lib/types/index.js";
 // @ts-types="./driver_internals.d.ts"
 import { BatchRequest, type Encoder } from "cassandra-driver/lib/requests.js";
 // @ts-types="./driver_connection.d.ts"
@@ -196,18 +205,32 @@ function deferring(encoder: Encoder): Encoder {
 function writeDeferred(state: FrameState & FrameWriter): void {
   const { encoder, value, type } = deferred;
   deferred.value = undefined;
+  writeValue(state, value, type, encoder!);
+}
+
+/**
+ * Writes one bound value as the driver's Encoder would encode it for a column of `type`: bytes,
+ * text, int and timestamp straight into the frame, anything else through the Encoder.
+ */
+function writeValue(
+  state: FrameState & FrameWriter,
+  value: unknown,
+  type: unknown,
+  encoder: Encoder,
+): void {
   const code = (type as { code?: unknown } | null)?.code;
-  if (value instanceof Buffer) return state.writeBytes(value);
-  if (typeof value === "string" && (code === dataTypes.text || code === dataTypes.varchar)) {
-    return writeUtf8(state, value);
-  }
-  if (typeof value === "number" && code === dataTypes.int && (value | 0) === value) {
-    const at = reserve(state, 8);
-    state.frame!.writeInt32BE(4, at);
-    state.frame!.writeInt32BE(value, at + 4);
-    return;
-  }
-  if (value instanceof Date && code === dataTypes.timestamp) {
+  if (typeof value === "string") {
+    if (code === dataTypes.text || code === dataTypes.varchar) return writeUtf8(state, value);
+  } else if (typeof value === "number") {
+    if (code === dataTypes.int && (value | 0) === value) {
+      const at = reserve(state, 8);
+      state.frame!.writeInt32BE(4, at);
+      state.frame!.writeInt32BE(value, at + 4);
+      return;
+    }
+  } else if (value instanceof Buffer) {
+    return state.writeBytes(value);
+  } else if (value instanceof Date && code === dataTypes.timestamp) {
     const millis = value.getTime();
     if (!Number.isNaN(millis)) {
       // A timestamp is a 64-bit big-endian count of milliseconds: high word, then low word.
@@ -218,7 +241,7 @@ function writeDeferred(state: FrameState & FrameWriter): void {
       return;
     }
   }
-  state.writeBytes(encoder!.encode(value, type));
+  state.writeBytes(encoder.encode(value, type));
 }
 
 /**
@@ -274,15 +297,77 @@ function encodeUtf8(state: FrameState, text: string): void {
   state.frame!.write(text, at + 4, length, "utf8");
 }
 
-/** The batch request's write(), given an encoder that defers to the frame writer. */
+/** The batch request's write(): one prepared statement written here, any other batch deferring. */
 const stockBatchWrite = BatchRequest.prototype.write;
 function batchWrite(this: BatchRequest, encoder: Encoder, streamId: number): Uint8Array {
   scratchFree = true;
   try {
-    return stockBatchWrite.call(this, deferring(encoder), streamId);
+    return writePreparedBatch(this, encoder, streamId) ??
+      stockBatchWrite.call(this, deferring(encoder), streamId);
   } finally {
     scratchFree = false;
   }
+}
+
+/** A batch item once the driver has prepared it. */
+interface PreparedItem {
+  params?: unknown[] | null;
+  queryId?: Uint8Array;
+  meta?: { columns: { type: unknown }[] };
+}
+
+const WITH_SERIAL_CONSISTENCY = 0x10;
+const WITH_DEFAULT_TIMESTAMP = 0x20;
+
+/**
+ * A batch whose rows all run one prepared statement (what the stream sends), written as the
+ * driver's write() would: the same bytes, without its closures per row and per value. Undefined
+ * for any other batch, and for protocols whose batch flags differ (DSE, before v3), before
+ * anything is written.
+ */
+function writePreparedBatch(
+  request: BatchRequest,
+  encoder: Encoder,
+  streamId: number,
+): Uint8Array | undefined {
+  const queries = request.queries as readonly PreparedItem[] | undefined;
+  const first = queries?.[0];
+  const meta = first?.meta;
+  const version = encoder.protocolVersion;
+  if (first?.queryId === undefined || meta === undefined) return undefined;
+  if (!protocolVersion.supportsTimestamp(version) || protocolVersion.isDse(version)) {
+    return undefined;
+  }
+  const options = request.options;
+  if (options.getCustomPayload()) return undefined;
+  for (const item of queries!) {
+    if (item.queryId !== first.queryId || item.meta !== meta) return undefined;
+    if ((item.params?.length ?? 0) > meta.columns.length) return undefined;
+  }
+  const frame = new FrameWriter(opcodes.batch) as FrameState & FrameWriter;
+  frame.writeByte(request.type);
+  frame.writeShort(queries!.length);
+  const columns = meta.columns;
+  for (const item of queries!) {
+    frame.writeByte(1);
+    frame.writeShortBytes(item.queryId!);
+    const params = item.params ?? [];
+    frame.writeShort(params.length);
+    for (let i = 0; i < params.length; i++) {
+      writeValue(frame, params[i], columns[i].type, encoder);
+    }
+  }
+  frame.writeShort(options.getConsistency());
+  const serial = options.getSerialConsistency();
+  const timestamp = request.timestamp;
+  const withTimestamp = timestamp !== null && timestamp !== undefined;
+  frame.writeByte(
+    (serial ? WITH_SERIAL_CONSISTENCY : 0) | (withTimestamp ? WITH_DEFAULT_TIMESTAMP : 0),
+  );
+  if (serial) frame.writeShort(serial);
+  if (withTimestamp) frame.writeLong(timestamp);
+  request.length = frame.bodyLength;
+  return frame.write(version, streamId, options.isQueryTracing() ? frameFlags.tracing : 0);
 }
 
 /** A batch's statements, as the driver is given them. */

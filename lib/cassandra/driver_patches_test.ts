@@ -73,12 +73,17 @@ const ROWS: unknown[][] = [
   ...LONG_TEXT_ROWS,
 ];
 
-function batch(options: Record<string, unknown>, rows = ROWS): Writable {
+/**
+ * A batch of one prepared statement, as the driver hands it over once prepared: every row with the
+ * same statement id and metadata, unless `sharedMeta` is false (each row its own copy).
+ */
+function batch(options: Record<string, unknown>, rows = ROWS, sharedMeta = true): Writable {
+  const meta = { columns: COLUMNS };
   const queries = rows.map((params) => ({
     query: "INSERT ...",
     params,
     queryId: QUERY_ID,
-    meta: { columns: COLUMNS },
+    meta: sharedMeta ? meta : { columns: COLUMNS },
   }));
   return new requests.BatchRequest(queries, executionOptions(options)) as Writable;
 }
@@ -102,6 +107,16 @@ function requestsToWrite(): [string, Writable][] {
       }),
     ],
     ["batch of one row", batch({}, [ROWS[0]])],
+    ["batch whose rows carry their own metadata", batch({}, ROWS, false)],
+    ["batch with a row longer than the statement", batch({}, [[...ROWS[3], "extra"]])],
+    [
+      "batch with timestamp, serial consistency and tracing",
+      batch({
+        getOrGenerateTimestamp: Long.fromNumber(-5),
+        getSerialConsistency: consistencies.serial,
+        isQueryTracing: true,
+      }),
+    ],
     [
       "batch of text queries with hints",
       new requests.BatchRequest(

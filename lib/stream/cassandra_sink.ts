@@ -37,12 +37,11 @@ export class CassandraSink implements RowStore {
 
   /** Writes rows of one partition: one row as an INSERT, more as an UNLOGGED batch. */
   async writeGroup(rows: readonly (readonly unknown[])[]): Promise<void> {
-    const params = rows.map((row) => this.#params(row));
-    if (params.length === 1) {
-      await this.client.execute(this.#insert, params[0], this.#options);
+    if (rows.length === 1) {
+      await this.client.execute(this.#insert, this.#params(rows[0]), this.#options);
     } else {
       await this.client.batch(
-        params.map((values) => ({ query: this.#insert, params: values })),
+        rows.map((row) => ({ query: this.#insert, params: this.#params(row) })),
         { ...this.#options, logged: false },
       );
     }
