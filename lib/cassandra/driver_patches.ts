@@ -330,44 +330,44 @@ function writePreparedBatch(
   encoder: Encoder,
   streamId: number,
 ): Uint8Array | undefined {
-  const queries = request.queries as readonly PreparedItem[] | undefined;
-  const first = queries?.[0];
-  const meta = first?.meta;
+  // No queries at all: the driver's write() throws its own error for that.
+  const queries = (request.queries ?? []) as readonly PreparedItem[];
+  const first = queries[0];
+  const columns = first?.meta?.columns;
   const version = encoder.protocolVersion;
-  if (first?.queryId === undefined || meta === undefined) return undefined;
+  if (first?.queryId === undefined || columns === undefined) return undefined;
   if (!protocolVersion.supportsTimestamp(version) || protocolVersion.isDse(version)) {
     return undefined;
   }
   const options = request.options;
   if (options.getCustomPayload()) return undefined;
-  for (const item of queries!) {
-    if (item.queryId !== first.queryId || item.meta !== meta) return undefined;
-    if ((item.params?.length ?? 0) > meta.columns.length) return undefined;
+  for (const item of queries) {
+    if (item.queryId !== first.queryId || item.meta !== first.meta) return undefined;
+    if ((item.params?.length ?? 0) > columns.length) return undefined;
   }
-  const frame = new FrameWriter(opcodes.batch) as FrameState & FrameWriter;
-  frame.writeByte(request.type);
-  frame.writeShort(queries!.length);
-  const columns = meta.columns;
-  for (const item of queries!) {
-    frame.writeByte(1);
-    frame.writeShortBytes(item.queryId!);
+  const writer = new FrameWriter(opcodes.batch) as FrameState & FrameWriter;
+  writer.writeByte(request.type);
+  writer.writeShort(queries.length);
+  for (const item of queries) {
+    writer.writeByte(1);
+    writer.writeShortBytes(first.queryId);
     const params = item.params ?? [];
-    frame.writeShort(params.length);
+    writer.writeShort(params.length);
     for (let i = 0; i < params.length; i++) {
-      writeValue(frame, params[i], columns[i].type, encoder);
+      writeValue(writer, params[i], columns[i].type, encoder);
     }
   }
-  frame.writeShort(options.getConsistency());
+  writer.writeShort(options.getConsistency());
   const serial = options.getSerialConsistency();
   const timestamp = request.timestamp;
   const withTimestamp = timestamp !== null && timestamp !== undefined;
-  frame.writeByte(
+  writer.writeByte(
     (serial ? WITH_SERIAL_CONSISTENCY : 0) | (withTimestamp ? WITH_DEFAULT_TIMESTAMP : 0),
   );
-  if (serial) frame.writeShort(serial);
-  if (withTimestamp) frame.writeLong(timestamp);
-  request.length = frame.bodyLength;
-  return frame.write(version, streamId, options.isQueryTracing() ? frameFlags.tracing : 0);
+  if (serial) writer.writeShort(serial);
+  if (withTimestamp) writer.writeLong(timestamp);
+  request.length = writer.bodyLength;
+  return writer.write(version, streamId, options.isQueryTracing() ? frameFlags.tracing : 0);
 }
 
 /** A batch's statements, as the driver is given them. */
