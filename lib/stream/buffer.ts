@@ -30,6 +30,8 @@ export class MicroBatchBuffer {
   #bytes = 0;
   /** What whenRoom() hands out while the buffer is full: one promise, however many ask. */
   #room: PromiseWithResolvers<void> | undefined;
+  /** What whenFull() hands out while the buffer is not full. */
+  #filled: PromiseWithResolvers<void> | undefined;
 
   constructor(readonly maxMessages: number, readonly maxBytes: number) {}
 
@@ -55,6 +57,13 @@ export class MicroBatchBuffer {
     return this.#room.promise;
   }
 
+  /** Resolves once the buffer is full (at once if it is): a whole batch can be taken. */
+  whenFull(): Promise<void> {
+    if (this.full) return Promise.resolve();
+    this.#filled ??= Promise.withResolvers<void>();
+    return this.#filled.promise;
+  }
+
   /** Wakes the whenRoom() waiters if messages left and the buffer is no longer full. */
   #roomMade(): void {
     if (this.full || this.#room === undefined) return;
@@ -71,6 +80,10 @@ export class MicroBatchBuffer {
     queue.push(message);
     this.#count++;
     this.#bytes += messageBytes(message);
+    if (this.#filled !== undefined && this.full) {
+      this.#filled.resolve();
+      this.#filled = undefined;
+    }
     return true;
   }
 

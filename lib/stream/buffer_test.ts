@@ -116,3 +116,17 @@ Deno.test("whenRoom resolves when a full buffer forgets or drops a partition's m
     assert.equal(buffer.full, false);
   }
 });
+
+Deno.test("whenFull resolves once appended messages fill the buffer", async () => {
+  const buffer = new MicroBatchBuffer(2, Infinity);
+  let filled = false;
+  const full = buffer.whenFull().then(() => filled = true);
+  assert.equal(buffer.whenFull(), buffer.whenFull(), "one promise, however often asked");
+  buffer.append(sourceMessage(0, 0, "x"));
+  await Promise.resolve();
+  assert.equal(filled, false, "one message of two");
+  buffer.append(sourceMessage(0, 1, "x"));
+  await full;
+  assert.equal(filled, true);
+  await buffer.whenFull(); // full: at once
+});

@@ -216,8 +216,8 @@ export class StreamEngine {
    * Takes and writes one batch (or writes the one prepared ahead), then starts its commit once the
    * previous batch's commit has ended, without waiting for it: the next batch is written while
    * this one commits. With `prepareNext`, while this batch is written, the next is taken and
-   * transformed if a full one is already waiting, so Cassandra is not left idle meanwhile. False
-   * if there was nothing to take.
+   * transformed as soon as a full one is waiting (the source refills the buffer during the write),
+   * so Cassandra is not left idle meanwhile. False if there was nothing to take.
    */
   async #writeBatch({ prepareNext = false } = {}): Promise<boolean> {
     const { options, deps } = this;
@@ -242,9 +242,9 @@ export class StreamEngine {
       },
       () => job.run(),
     );
-    if (prepareNext && this.#fullBatchWaiting()) {
+    if (prepareNext) {
       writing.catch(() => {}); // awaited just below
-      this.#ahead = await this.#take(TRANSFORM_CHUNK);
+      if (await this.#fullBatchBefore(writing)) this.#ahead = await this.#take(TRANSFORM_CHUNK);
     }
     await writing;
     const written = performance.now();
@@ -301,6 +301,19 @@ export class StreamEngine {
       busy += performance.now() - chunkStarted;
     }
     return { messages, output: output!, epochs, started, startedAt, transformSeconds: busy / 1000 };
+  }
+
+  /**
+   * Whether a full batch is waiting now, or is fetched before `writing` ends (the source refills
+   * the buffer while a batch is written); false once the write ended first.
+   */
+  async #fullBatchBefore(writing: Promise<void>): Promise<boolean> {
+    if (this.#fullBatchWaiting()) return true;
+    const filled = await Promise.race([
+      writing.then(() => false, () => false),
+      this.deps.buffer.whenFull().then(() => true),
+    ]);
+    return filled && this.#fullBatchWaiting();
   }
 
   /** Whether a batch would be due now whatever the trigger: a full one, or a full buffer. */

@@ -27,12 +27,14 @@ function setUp(
     maxBatch = 40,
     timeoutMs = 5_000,
     availableNow = true,
+    /** The buffer's bound, in batches (the stream's own buffer holds one). */
+    bufferBatches = 2,
     rewind = (_partition: number, _offset: number) => {},
   } = {},
 ) {
   const ends = new Map(Array.from({ length: partitions }, (_, p) => [p, perPartition]));
   const ledger = new PartitionLedger(new Map([...ends.keys()].map((p) => [p, 0])), ends);
-  const buffer = new MicroBatchBuffer(maxBatch * 2, Infinity);
+  const buffer = new MicroBatchBuffer(maxBatch * bufferBatches, Infinity);
   const committer = new MemoryCommitter();
   const store = new MemoryStore(4, (row) => row[3] === "poison" ? "Invalid value" : undefined);
   const logger = new MemoryLogger();
@@ -263,5 +265,39 @@ Deno.test("the next full batch is taken and transformed while the previous one i
   // full batch) once batch 2 is in.
   assert.deepEqual(seen.map((s) => s.messages), [2_500, 1_000, 1_000, 500, 1_000]);
   assert.equal(seen[0].writesInFlight, 0);
+  assert.ok(seen.slice(1, 4).every((s) => s.writesInFlight > 0), JSON.stringify(seen));
+});
+
+Deno.test("a full batch fetched while the previous one is written is prepared before that write ends", async () => {
+  // As in the stream: the buffer holds one batch, and the source refills it once it is taken.
+  const { store, engine, committer, fill, assignAndClaim } = setUp({
+    partitions: 1,
+    perPartition: 6_000,
+    maxBatch: 2_500,
+    bufferBatches: 1,
+  });
+  const write = store.writeGroup.bind(store);
+  let writing = 0;
+  store.writeGroup = async (rows) => {
+    writing++;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    fill();
+    await write(rows);
+    writing--;
+  };
+  const transform = engine.deps.transform;
+  const seen: { messages: number; writesInFlight: number }[] = [];
+  engine.deps.transform = (messages) => {
+    seen.push({ messages: messages.length, writesInFlight: writing });
+    return transform(messages);
+  };
+  await assignAndClaim([0]);
+  const totals = await engine.run();
+  assert.equal(totals.events, 6_000);
+  assert.equal(committer.offsets.get(0), 6_000);
+  assert.equal(store.rows.size, 6_000 - 600, "each valid event stored once");
+  // When batch 1's write began the buffer was empty; batch 2 filled it during that write and was
+  // transformed in chunks before the write ended. Batch 3 (1,000) never filled it.
+  assert.deepEqual(seen.map((s) => s.messages), [2_500, 1_000, 1_000, 500, 1_000]);
   assert.ok(seen.slice(1, 4).every((s) => s.writesInFlight > 0), JSON.stringify(seen));
 });
