@@ -28,6 +28,9 @@ export class MicroBatchBuffer {
   readonly #last = new Map<number, number>();
   #count = 0;
   #bytes = 0;
+  /** Messages taken with `hold` and not yet released: still counted against the bound. */
+  #heldCount = 0;
+  #heldBytes = 0;
   /** What whenRoom() hands out while the buffer is full: one promise, however many ask. */
   #room: PromiseWithResolvers<void> | undefined;
   /** What whenFull() hands out while the buffer is not full. */
@@ -47,7 +50,8 @@ export class MicroBatchBuffer {
 
   /** Whether the buffer holds a full batch (by count or bytes): fetching should pause. */
   get full(): boolean {
-    return this.#count >= this.maxMessages || this.#bytes >= this.maxBytes;
+    return this.#count + this.#heldCount >= this.maxMessages ||
+      this.#bytes + this.#heldBytes >= this.maxBytes;
   }
 
   /** Resolves once the buffer is not full (at once if it is not): the source may fetch again. */
@@ -96,8 +100,14 @@ export class MicroBatchBuffer {
   /**
    * Takes up to `max` messages (and about `maxBytes`) from the given partitions, fairly: each
    * partition in turn gives its oldest message, so one busy partition cannot starve the others.
+   * With `hold`, the messages taken still count against the buffer's bound until release(): a
+   * batch taken ahead of its turn keeps the source from fetching yet another batch meanwhile.
    */
-  take(max: number, partitions: Iterable<number>, maxBytes = Infinity): SourceMessage[] {
+  take(
+    max: number,
+    partitions: Iterable<number>,
+    { maxBytes = Infinity, hold = false }: { maxBytes?: number; hold?: boolean } = {},
+  ): SourceMessage[] {
     const queues = [...partitions].map((p) => this.#byPartition.get(p)).filter((q) =>
       q !== undefined && q.length > 0
     ) as SourceMessage[][];
@@ -118,10 +128,22 @@ export class MicroBatchBuffer {
     }
     const out: SourceMessage[] = [];
     queues.forEach((queue, i) => out.push(...queue.splice(0, counts[i])));
+    const outBytes = out.reduce((sum, message) => sum + messageBytes(message), 0);
     this.#count -= out.length;
-    this.#bytes -= out.reduce((sum, message) => sum + messageBytes(message), 0);
+    this.#bytes -= outBytes;
+    if (hold) {
+      this.#heldCount += out.length;
+      this.#heldBytes += outBytes;
+    }
     this.#roomMade();
     return out;
+  }
+
+  /** Stops counting messages taken with `hold` against the bound (their batch's turn came). */
+  release(messages: readonly SourceMessage[]): void {
+    this.#heldCount -= messages.length;
+    this.#heldBytes -= messages.reduce((sum, message) => sum + messageBytes(message), 0);
+    this.#roomMade();
   }
 
   /** Forgets every partition not in `keep` (revoked ones: their next owner reads them again). */

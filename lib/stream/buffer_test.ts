@@ -80,9 +80,9 @@ Deno.test("messages below a committed offset are dropped", () => {
 Deno.test("take stops at the byte bound but always takes at least one message", () => {
   const buffer = new MicroBatchBuffer(100, Infinity);
   fill(buffer, 0, 0, 4);
-  assert.equal(buffer.take(10, [0], 1).length, 1);
+  assert.equal(buffer.take(10, [0], { maxBytes: 1 }).length, 1);
   const one = messageBytes(sourceMessage(0, 0, "x"));
-  assert.equal(buffer.take(10, [0], one * 2).length, 2);
+  assert.equal(buffer.take(10, [0], { maxBytes: one * 2 }).length, 2);
 });
 
 Deno.test("whenRoom resolves once messages are taken from a full buffer", async () => {
@@ -129,4 +129,21 @@ Deno.test("whenFull resolves once appended messages fill the buffer", async () =
   await full;
   assert.equal(filled, true);
   await buffer.whenFull(); // full: at once
+});
+
+Deno.test("messages taken with hold count against the bound until released", async () => {
+  const buffer = new MicroBatchBuffer(4, Infinity);
+  fill(buffer, 0, 0, 4);
+  const held = buffer.take(3, [0], { hold: true });
+  assert.equal(buffer.size, 1, "they left the buffer");
+  assert.equal(buffer.full, true, "but the source may not fetch more yet");
+  let room = false;
+  const roomMade = buffer.whenRoom().then(() => room = true);
+  await Promise.resolve();
+  assert.equal(room, false, "one in the buffer and three held fill the bound of four");
+  buffer.release(held);
+  await roomMade;
+  assert.equal(buffer.full, false);
+  fill(buffer, 0, 4, 3);
+  assert.equal(buffer.full, true, "the whole bound is the buffer's again");
 });

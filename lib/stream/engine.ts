@@ -225,6 +225,7 @@ export class StreamEngine {
     const taken = this.#ahead ?? await this.#take();
     this.#ahead = undefined;
     if (taken === undefined) return false;
+    if (taken.held) deps.buffer.release(taken.messages);
     const { messages, output } = taken;
     const consequence =
       `the ${messages.length} events in hand are not committed and will be read again`;
@@ -244,7 +245,9 @@ export class StreamEngine {
     );
     if (prepareNext) {
       writing.catch(() => {}); // awaited just below
-      if (await this.#fullBatchBefore(writing)) this.#ahead = await this.#take(TRANSFORM_CHUNK);
+      if (await this.#fullBatchBefore(writing)) {
+        this.#ahead = await this.#take({ chunk: TRANSFORM_CHUNK, hold: true });
+      }
     }
     await writing;
     const written = performance.now();
@@ -280,10 +283,12 @@ export class StreamEngine {
    * Takes a batch from the ready partitions and transforms it, `chunk` messages at a time with a
    * turn of the event loop between chunks (the previous batch's writes may be in flight), or at
    * once. The epochs of its partitions are read in the same tick as the take (see #commitBatch).
+   * With `hold` (a batch taken ahead) its messages count against the buffer's bound until its
+   * write begins, so memory holds two batches, not three.
    */
-  async #take(chunk = Infinity): Promise<TakenBatch | undefined> {
+  async #take({ chunk = Infinity, hold = false } = {}): Promise<TakenBatch | undefined> {
     const ready = this.deps.ledger.ready;
-    const messages = this.deps.buffer.take(this.options.maxBatch, ready);
+    const messages = this.deps.buffer.take(this.options.maxBatch, ready, { hold });
     if (messages.length === 0) return undefined;
     // Every partition the messages can come from: a few entries, not a pass over the batch.
     const epochs = new Map(ready.map((partition) => [partition, this.#epoch(partition)]));
@@ -300,7 +305,15 @@ export class StreamEngine {
       output = output === undefined ? part : appendOutput(output, part);
       busy += performance.now() - chunkStarted;
     }
-    return { messages, output: output!, epochs, started, startedAt, transformSeconds: busy / 1000 };
+    return {
+      messages,
+      held: hold,
+      output: output!,
+      epochs,
+      started,
+      startedAt,
+      transformSeconds: busy / 1000,
+    };
   }
 
   /**
@@ -484,6 +497,8 @@ export class StreamEngine {
 /** A batch taken from the buffer and transformed, not yet written. */
 interface TakenBatch {
   messages: SourceMessage[];
+  /** Taken ahead with `hold`: its messages count against the buffer's bound until written. */
+  held: boolean;
   output: BatchOutput;
   /** Each partition's epoch when its messages were taken. */
   epochs: Map<number, number>;
