@@ -45,6 +45,8 @@ export declare const protocolVersion: {
 export declare class Encoder {
   constructor(protocolVersion: number, options: unknown);
   protocolVersion: number;
+  /** The client's `encoding` options (one object for every connection of a client). */
+  encodingOptions: unknown;
   encode(value: unknown, type: unknown): Uint8Array | null;
 }
 export default Encoder;

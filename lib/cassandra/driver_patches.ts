@@ -60,6 +60,7 @@ import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
 // @ts-types="./driver_tokenizer.d.ts"
 import { Murmur3Tokenizer } from "cassandra-driver/lib/tokenizer.js";
 import { BoundedMemo } from "../core/memo.ts";
+import { sharedTailOf } from "./shared_values.ts";
 
 /** The state a FrameWriter carries with the patch: its buffer and where the body ends. */
 interface FrameState {
@@ -353,9 +354,12 @@ function writePreparedBatch(
     writer.writeShortBytes(first.queryId);
     const params = item.params ?? [];
     writer.writeShort(params.length);
-    for (let i = 0; i < params.length; i++) {
+    const shared = sharedTailOf(params);
+    const tailFrom = shared === undefined ? params.length : params.length - shared.length;
+    for (let i = 0; i < tailFrom; i++) {
       writeValue(writer, params[i], columns[i].type, encoder);
     }
+    if (shared !== undefined) writeSharedTail(writer, params, tailFrom, shared, columns, encoder);
   }
   writer.writeShort(options.getConsistency());
   const serial = options.getSerialConsistency();
@@ -368,6 +372,53 @@ function writePreparedBatch(
   if (withTimestamp) writer.writeLong(timestamp);
   request.length = writer.bodyLength;
   return writer.write(version, streamId, options.isQueryTracing() ? frameFlags.tracing : 0);
+}
+
+/** A shared run of values as one statement's columns take them, with what its bytes depend on. */
+interface EncodedTail {
+  columns: readonly { type: unknown }[];
+  from: number;
+  protocolVersion: number;
+  encodingOptions: unknown;
+  bytes: Buffer;
+}
+
+/** Per shared array (see shared_values.ts), its values encoded: as many as the catalog has. */
+const encodedTails = new WeakMap<readonly unknown[], EncodedTail>();
+
+/**
+ * Writes params from `from` on, the values of `shared`: the first time (or for another statement,
+ * position or encoder) value by value, keeping the bytes; from then on, those bytes copied.
+ */
+function writeSharedTail(
+  writer: FrameState & FrameWriter,
+  params: readonly unknown[],
+  from: number,
+  shared: readonly unknown[],
+  columns: readonly { type: unknown }[],
+  encoder: Encoder,
+): void {
+  const kept = encodedTails.get(shared);
+  if (
+    kept !== undefined && kept.columns === columns && kept.from === from &&
+    kept.protocolVersion === encoder.protocolVersion &&
+    kept.encodingOptions === encoder.encodingOptions
+  ) {
+    const at = reserve(writer, kept.bytes.length);
+    writer.frame!.set(kept.bytes, at);
+    return;
+  }
+  const start = writer.end;
+  for (let i = from; i < params.length; i++) {
+    writeValue(writer, params[i], columns[i].type, encoder);
+  }
+  encodedTails.set(shared, {
+    columns,
+    from,
+    protocolVersion: encoder.protocolVersion,
+    encodingOptions: encoder.encodingOptions,
+    bytes: Buffer.from(writer.frame!.subarray(start, writer.end)),
+  });
 }
 
 /** A batch's statements, as the driver is given them. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import cassandra from "cassandra-driver";
 import { withStockDriver } from "./driver_patches.ts";
+import { markSharedTail } from "./shared_values.ts";
 // @ts-types="./driver_internals.d.ts"
 import * as requests from "cassandra-driver/lib/requests.js";
 // @ts-types="./driver_internals.d.ts"
@@ -73,17 +74,45 @@ const ROWS: unknown[][] = [
   ...LONG_TEXT_ROWS,
 ];
 
+/** Values many rows end with (a catalog entry's), for the columns from the seventh on. */
+const SHARED_A = [1.5, true, "a shared text", Buffer.from([9, 8])];
+const SHARED_B = [undefined, false, undefined, null];
+
+/** Rows that end with SHARED_A or SHARED_B, marked so; each shared array more than once. */
+function sharedRows(): unknown[][] {
+  const row = (head: unknown[], shared: unknown[]) => {
+    const values = [...head.slice(0, 6), ...shared];
+    markSharedTail(values, shared);
+    return values;
+  };
+  return [
+    row(ROWS[0], SHARED_A),
+    row(ROWS[1], SHARED_B),
+    row(ROWS[2], SHARED_A),
+    row(ROWS[4], SHARED_B),
+    row(ROWS[5], SHARED_A),
+  ];
+}
+
+/** COLUMNS but a float where the shared values' first one goes: their bytes must change too. */
+const OTHER_COLUMNS = COLUMNS.map((c, i) => i === 6 ? column(dataTypes.float) : c);
+
 /**
  * A batch of one prepared statement, as the driver hands it over once prepared: every row with the
  * same statement id and metadata, unless `sharedMeta` is false (each row its own copy).
  */
-function batch(options: Record<string, unknown>, rows = ROWS, sharedMeta = true): Writable {
-  const meta = { columns: COLUMNS };
+function batch(
+  options: Record<string, unknown>,
+  rows = ROWS,
+  sharedMeta = true,
+  columns = COLUMNS,
+): Writable {
+  const meta = { columns };
   const queries = rows.map((params) => ({
     query: "INSERT ...",
     params,
     queryId: QUERY_ID,
-    meta: sharedMeta ? meta : { columns: COLUMNS },
+    meta: sharedMeta ? meta : { columns },
   }));
   return new requests.BatchRequest(queries, executionOptions(options)) as Writable;
 }
@@ -109,6 +138,12 @@ function requestsToWrite(): [string, Writable][] {
     ["batch of one row", batch({}, [ROWS[0]])],
     ["batch whose rows carry their own metadata", batch({}, ROWS, false)],
     ["batch with a row longer than the statement", batch({}, [[...ROWS[3], "extra"]])],
+    ["batch whose rows end with shared values", batch({}, sharedRows())],
+    [
+      "batch of another statement ending with the same shared values",
+      batch({}, sharedRows(), true, OTHER_COLUMNS),
+    ],
+    ["batch of shared values in rows with their own metadata", batch({}, sharedRows(), false)],
     [
       "batch with timestamp, serial consistency and tracing",
       batch({

@@ -8,6 +8,7 @@ import { decodeEvent, enrich } from "../pipeline/event.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type DeadLetter, deadLetter, type DeadLetterSource } from "./dead_letters.ts";
 import { rowBytes } from "./writer.ts";
+import { markSharedTail } from "../cassandra/shared_values.ts";
 
 /** A row to write, with the message it came from (to dead-letter it if Cassandra rejects it). */
 export interface PendingRow {
@@ -49,6 +50,10 @@ export function transformBatch(
     if (decoded.ok) {
       const row = enrich(decoded.event, catalog, dataset.attributes.length);
       const attributesFrom = row.values.length - dataset.attributes.length;
+      // Every event of a title ends with its entry's values: the frame writer encodes them once.
+      if (row.attributes?.length === dataset.attributes.length) {
+        markSharedTail(row.values, row.attributes);
+      }
       output.rows.push({
         values: row.values,
         bytes: rowBytes(row.values, 0, attributesFrom) +

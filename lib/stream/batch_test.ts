@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { datasetByName } from "../pipeline/dataset.ts";
 import { appendOutput, transformBatch } from "./batch.ts";
 import { rowBytes } from "./writer.ts";
+import { sharedTailOf } from "../cassandra/shared_values.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
 
 const movies = datasetByName("movies");
@@ -85,4 +86,17 @@ Deno.test("a batch transformed in chunks, appended, is the batch transformed who
     assert.deepEqual(chunked, whole);
   }
   assert.ok(whole.deadLetters.size > 1 && whole.unmatched > 0 && whole.next.size === 3);
+});
+
+Deno.test("a matched row is marked as ending with its catalog entry's values; an unmatched one not", () => {
+  const [matched, unmatched] = transformBatch(
+    [sourceMessage(0, 0, review("Heat", 8)), sourceMessage(0, 1, review("Unknown Film", 3))],
+    movies,
+    catalog,
+    SOURCE,
+  ).rows;
+  const entry = catalog.entries.get("Heat")!;
+  assert.equal(sharedTailOf(matched.values), entry);
+  assert.deepEqual(matched.values.slice(-entry.length), entry);
+  assert.equal(sharedTailOf(unmatched.values), undefined);
 });

@@ -4,6 +4,7 @@ import { type Dataset, tableColumns } from "../pipeline/dataset.ts";
 import { ReviewsError } from "../core/errors.ts";
 import { tableExists } from "../cassandra/schema.ts";
 import type { RowStore } from "./writer.ts";
+import { markSharedTail, sharedTailOf } from "../cassandra/shared_values.ts";
 
 /** Writes enriched rows into the dataset's table with a prepared, idempotent INSERT (the RowStore of the stream). */
 export class CassandraSink implements RowStore {
@@ -55,6 +56,9 @@ export class CassandraSink implements RowStore {
       // `null` attributes are sent as unset, so they write no tombstone.
       params[i] = value === null ? undefined : value;
     }
+    // The same catalog entry gives the same values here, so the mark holds for the params too.
+    const shared = sharedTailOf(row);
+    if (shared !== undefined) markSharedTail(params, shared);
     return params;
   }
 }
