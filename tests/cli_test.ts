@@ -210,7 +210,7 @@ Deno.test("the wrapper gives stream its memory-bounding V8 flags and the other c
       }).output();
       return new TextDecoder().decode(stdout).split("\n");
     };
-    const memory = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=80";
+    const memory = "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=80";
     assert.ok((await argsOf("stream", "--available-now")).includes(memory));
     assert.ok((await argsOf("--debug", "stream")).includes(memory));
     for (const command of ["produce", "query", "init-schema", "report"]) {
