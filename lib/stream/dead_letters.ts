@@ -4,6 +4,7 @@
  * `max.message.bytes`, and a single letter too large on its own is cut to fit and marked so.
  */
 import type { SourceMessage } from "./buffer.ts";
+import { utf8Length } from "../core/utf8.ts";
 
 /** A message for the dead-letter topic. */
 export interface DeadLetter {
@@ -112,18 +113,4 @@ export function chunkDeadLetters(
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
 }

@@ -6,6 +6,7 @@
 import { messageOf } from "../core/errors.ts";
 import { CASSANDRA_FAILURES, PermanentFailure } from "../core/retry.ts";
 import type { PendingRow } from "./batch.ts";
+import { utf8Length } from "../core/utf8.ts";
 
 /** Where rows go: one call writes rows of one partition atomically enough (UNLOGGED batch). */
 export interface RowStore {
@@ -31,22 +32,6 @@ export interface RejectedRow {
 
 // Per cell: the write timestamp, flags and lengths Cassandra counts in a mutation's size.
 const CELL_OVERHEAD = 12;
-
-/** The UTF-8 size of a string, counted without encoding it (this runs for every cell). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    // Two bytes below U+0800; three for the rest of the BMP; a surrogate pair (two UTF-16 units)
-    // is four bytes in all.
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff) bytes += 1;
-    else if (code >= 0xdc00 && code <= 0xdfff) bytes += 1;
-    else bytes += 2;
-  }
-  return bytes;
-}
 
 /**
  * An upper estimate of a row's size in a mutation, as Cassandra counts batch sizes; of the

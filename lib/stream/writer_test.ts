@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { PermanentFailure } from "../core/retry.ts";
 import type { PendingRow } from "./batch.ts";
 import { MemoryStore, sourceMessage } from "./fakes.ts";
-import { groupRows, rowBytes, utf8Length, WriteJob } from "./writer.ts";
+import { groupRows, rowBytes, WriteJob } from "./writer.ts";
 
 /** A row of person, hour, time, item and a rating; offsets number them. */
 const row = (person: string, hour: string, offset: number, item = "Heat"): PendingRow => {
@@ -91,21 +91,4 @@ Deno.test("a failure that is no row's fault ends the job as permanent", async ()
   assert.ok(failure instanceof PermanentFailure);
   assert.match(failure.message, /retrying cannot fix it: unconfigured table/);
   assert.equal(job.rejected.length, 0);
-});
-
-Deno.test("utf8Length counts what TextEncoder would write, without encoding", () => {
-  for (
-    const text of [
-      "",
-      "plain",
-      "é",
-      "Amélie",
-      "東京物語",
-      "🎬 film",
-      "Ωmega 😀😀",
-      "a\u07ffb\u0800c",
-    ]
-  ) {
-    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, text);
-  }
 });
