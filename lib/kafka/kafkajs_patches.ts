@@ -29,6 +29,7 @@ import Encoder from "kafkajs/src/protocol/encoder.js";
 import { createSendMessages } from "./kafkajs_send.ts";
 import { decodeRecordBatch } from "./kafkajs_records.ts";
 import { encodeRecord } from "./kafkajs_record.ts";
+import { isSafeVarLong, writeUVarIntAt, writeVarLongAt, zigzagLong } from "./varint.ts";
 
 /** The part of kafkajs' Encoder the faster varint uses. */
 export interface VarIntEncoder {
@@ -48,19 +49,9 @@ export const originalWriteVarLong: (this: VarIntEncoder, value: unknown) => unkn
 /** Unsigned LEB128 of the low 32 bits of `value`, as kafkajs writes it, without allocating. */
 export function writeUVarInt(this: VarIntEncoder, value: number): VarIntEncoder {
   this.ensureAvailable(5);
-  const buf = this.buf;
-  let offset = this.offset;
-  while ((value & 0xffffff80) !== 0) {
-    buf[offset++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  buf[offset++] = value & 0x7f;
-  this.offset = offset;
+  this.offset = writeUVarIntAt(this.buf, this.offset, value);
   return this;
 }
-
-/** Below this, a zigzag-encoded number stays an exact double (2 * 2^51 < 2^53). */
-const SAFE_VARLONG = 2 ** 51;
 
 /**
  * A zigzag varint of a 64-bit integer, as kafkajs writes it. Numbers (timestamp and offset
@@ -68,19 +59,9 @@ const SAFE_VARLONG = 2 ** 51;
  * large to zigzag exactly as a double, goes to kafkajs' own code.
  */
 export function writeVarLong(this: VarIntEncoder, value: unknown): unknown {
-  if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) >= SAFE_VARLONG) {
-    return originalWriteVarLong.call(this, value);
-  }
-  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  if (!isSafeVarLong(value)) return originalWriteVarLong.call(this, value);
   this.ensureAvailable(10);
-  const buf = this.buf;
-  let offset = this.offset;
-  while (zigzag >= 0x80) {
-    buf[offset++] = (zigzag % 0x80) | 0x80;
-    zigzag = Math.floor(zigzag / 0x80);
-  }
-  buf[offset++] = zigzag;
-  this.offset = offset;
+  this.offset = writeVarLongAt(this.buf, this.offset, zigzagLong(value));
   return this;
 }
 

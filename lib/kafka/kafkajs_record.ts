@@ -10,6 +10,15 @@
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import { utf8Length } from "../core/utf8.ts";
+import {
+  isSafeVarLong,
+  uVarIntSize,
+  varLongSize,
+  writeUVarIntAt,
+  writeVarLongAt,
+  zigzag,
+  zigzagLong,
+} from "./varint.ts";
 
 const require = createRequire(import.meta.url);
 const utf8 = new TextEncoder();
@@ -48,9 +57,6 @@ class SlabRecord implements EncodedRecord {
   }
 }
 
-/** Below this, a zigzag-encoded timestamp delta stays an exact double, as in writeVarLong. */
-const SAFE_VARLONG = 2 ** 51;
-
 /** Encodes one record as kafkajs' record encoder does. */
 export function encodeRecord(input: RecordInput): EncodedRecord {
   const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = input;
@@ -58,8 +64,7 @@ export function encodeRecord(input: RecordInput): EncodedRecord {
   const valueLength = bytesLength(value);
   if (
     keyLength === undefined || valueLength === undefined || !noHeaders(headers) ||
-    typeof timestampDelta !== "number" || !Number.isSafeInteger(timestampDelta) ||
-    Math.abs(timestampDelta) >= SAFE_VARLONG || !isInt32(offsetDelta)
+    !isSafeVarLong(timestampDelta) || !isInt32(offsetDelta)
   ) {
     return originalEncodeRecord(input);
   }
@@ -73,10 +78,10 @@ export function encodeRecord(input: RecordInput): EncodedRecord {
   }
   const buf = slab;
   const start = slabEnd;
-  let at = writeUVarInt(buf, start, zigzag(body));
+  let at = writeUVarIntAt(buf, start, zigzag(body));
   buf[at++] = 0; // attributes: none
-  at = writeVarLong(buf, at, timestamp);
-  at = writeUVarInt(buf, at, zigzag(offsetDelta));
+  at = writeVarLongAt(buf, at, timestamp);
+  at = writeUVarIntAt(buf, at, zigzag(offsetDelta));
   at = writeBytes(buf, at, key, keyLength);
   at = writeBytes(buf, at, value, valueLength);
   buf[at++] = 0; // no headers: an array of zigzag(0) entries
@@ -102,60 +107,14 @@ function isInt32(value: unknown): value is number {
   return typeof value === "number" && (value | 0) === value;
 }
 
-/** kafkajs' 32-bit zigzag (its writeVarInt), as an unsigned number. */
-function zigzag(value: number): number {
-  return ((value << 1) ^ (value >> 31)) >>> 0;
-}
-
-/** The zigzag of a 64-bit integer, exact for |value| < 2^51. */
-function zigzagLong(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
-}
-
-function uVarIntSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value >>>= 7;
-    size++;
-  }
-  return size;
-}
-
-function varLongSize(zigzagged: number): number {
-  let size = 1;
-  while (zigzagged >= 0x80) {
-    zigzagged = Math.floor(zigzagged / 0x80);
-    size++;
-  }
-  return size;
-}
-
 /** A key or value with its length prefix: zigzag(-1) alone for null. */
 function bytesSize(length: number): number {
   return length < 0 ? 1 : uVarIntSize(zigzag(length)) + length;
 }
 
-function writeUVarInt(buf: Buffer, at: number, value: number): number {
-  while (value >= 0x80) {
-    buf[at++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  buf[at++] = value;
-  return at;
-}
-
-function writeVarLong(buf: Buffer, at: number, zigzagged: number): number {
-  while (zigzagged >= 0x80) {
-    buf[at++] = (zigzagged % 0x80) | 0x80;
-    zigzagged = Math.floor(zigzagged / 0x80);
-  }
-  buf[at++] = zigzagged;
-  return at;
-}
-
 function writeBytes(buf: Buffer, at: number, bytes: unknown, length: number): number {
-  if (length < 0) return writeUVarInt(buf, at, zigzag(-1));
-  at = writeUVarInt(buf, at, zigzag(length));
+  if (length < 0) return writeUVarIntAt(buf, at, zigzag(-1));
+  at = writeUVarIntAt(buf, at, zigzag(length));
   // encodeInto writes what buf.write() would, in 60 % of its time under Deno.
   if (typeof bytes === "string") utf8.encodeInto(bytes, buf.subarray(at, at + length));
   else (bytes as Buffer).copy(buf, at);

@@ -12,9 +12,7 @@ function assertSameBytes(input: RecordInput): void {
   assert.deepEqual(
     bytesOf(encodeRecord(input)),
     bytesOf(originalEncodeRecord(input)),
-    String(
-      JSON.stringify(input),
-    ),
+    JSON.stringify(input),
   );
 }
 
