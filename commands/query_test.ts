@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { dayTable, parseQueryOptions } from "./query.ts";
+import { parseQueryOptions } from "./query.ts";
+import { dayTable } from "./query_run.ts";
 
 Deno.test("parseQueryOptions() reads each report", async (t) => {
   await t.step("titles", () => {

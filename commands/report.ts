@@ -6,19 +6,10 @@ import {
   commonOptions,
 } from "../lib/cli/common_flags.ts";
 import { type Env, flagHelp, option, readFlags } from "../lib/cli/flags.ts";
-import type { CqlReader } from "../lib/cassandra/client.ts";
-import {
-  CONSISTENCY_LEVELS,
-  type ConsistencyName,
-  parseConsistency,
-} from "../lib/cassandra/consistency.ts";
-import { ReviewsError, UsageError } from "../lib/core/errors.ts";
-import type { Logger } from "../lib/core/log.ts";
+import { type ConsistencyName, parseConsistency } from "../lib/cassandra/consistency.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { choice, integer, nonEmpty, text } from "../lib/core/parse.ts";
 import { parseHour } from "../lib/pipeline/hour_bucket.ts";
-import { buildReport } from "../lib/report/content.ts";
-import { renderHtml } from "../lib/report/html.ts";
-import { renderMarkdown } from "../lib/report/markdown.ts";
 
 const REPORT_FLAGS = {
   person: option({ arg: "NAME", help: "the person (required)", parse: nonEmpty("name") }),
@@ -89,41 +80,6 @@ export function parseReportOptions(args: readonly string[], env: Env): ReportOpt
   };
 }
 
-/** What report needs from the outside world. */
-export interface ReportDeps {
-  cassandra: CqlReader;
-  logger: Logger;
-  out: (text: string) => void;
-}
-
-/** Reads, renders and writes the report; returns the text written. */
-export async function runReport(options: ReportOptions, deps: ReportDeps): Promise<string> {
-  await deps.cassandra.connect();
-  const report = await buildReport(deps.cassandra, {
-    dataset: options.dataset,
-    person: options.person,
-    hour: options.hour,
-    sampleSize: options.limit,
-    generatedAt: new Date(),
-  }, { consistency: CONSISTENCY_LEVELS[options.consistency] });
-  const rendered = options.format === "md" ? renderMarkdown(report) : renderHtml(report);
-  if (options.out === "-") {
-    deps.out(rendered.trimEnd());
-    return rendered;
-  }
-  try {
-    await Deno.writeTextFile(options.out, rendered);
-  } catch (error) {
-    throw new ReviewsError(
-      `Cannot write the report to ${options.out}: ${(error as Error).message}`,
-      "Check that the folder exists and can be written to.",
-      { cause: error },
-    );
-  }
-  deps.logger.info(`Wrote ${options.format === "md" ? "Markdown" : "HTML"} to ${options.out}`);
-  return rendered;
-}
-
 /** `./reviews report`. */
 export const REPORT = defineCommand<ReportOptions>({
   name: "report",
@@ -131,6 +87,8 @@ export const REPORT = defineCommand<ReportOptions>({
   help: REPORT_HELP,
   parse: parseReportOptions,
   run: async (options, { cassandra, logger, out }) => {
+    // Loaded only to run: help and usage errors need none of it.
+    const { runReport } = await import("./report_run.ts");
     await runReport(options, { cassandra: await cassandra(), logger, out });
   },
 });

@@ -1,8 +1,11 @@
 /**
  * The micro-batch loop: on each trigger, take what the buffer holds for ready partitions,
  * transform it, write the rows (retrying what waiting can fix), then commit each partition with
- * its dead letters. `--available-now` ends only when every partition of the topic is committed
- * up to its end offset at start, by this member or another.
+ * its dead letters. While batches run back to back, a batch without dead letters may leave its
+ * commit to a later batch's, for at most the commit interval (see commit_plan.ts); the loop
+ * commits whatever waits as soon as it has nothing else to do, and before it ends.
+ * `--available-now` ends only when every partition of the topic is committed up to its end
+ * offset at start, by this member or another.
  */
 import { setImmediate } from "node:timers";
 import { formatInterval } from "../core/interval.ts";
@@ -11,6 +14,7 @@ import type { Logger } from "../core/log.ts";
 import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../core/retry.ts";
 import type { Stopper } from "../core/signals.ts";
 import { addDeadLetter, appendOutput, type BatchOutput, type PendingRow } from "./batch.ts";
+import { hasDeadLetters, planCommit } from "./commit_plan.ts";
 import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
 import { deadLetter, type DeadLetterSource } from "./dead_letters.ts";
@@ -25,6 +29,11 @@ export interface EngineOptions {
   /** With availableNow: fail (non-zero) if the backlog is not drained within this. */
   availableNowTimeoutMs: number;
   maxBatch: number;
+  /**
+   * How long a written batch's offsets may wait to be committed with a later batch's, while
+   * batches run back to back; a batch with dead letters always commits at once.
+   */
+  commitIntervalMs: number;
   writer: WriterLimits;
   /** Columns forming the partition key, first in each row. */
   keyColumns: number;
@@ -89,6 +98,10 @@ export class StreamEngine {
   readonly #epochs = new Map<number, number>();
   /** The next batch, taken and transformed while the previous one was written. */
   #ahead: TakenBatch | undefined;
+  /** Written batches whose commit waits for a later one's (at most the commit interval). */
+  #deferred: WrittenBatch[] = [];
+  /** When the last commit started. */
+  #lastCommit = -Infinity;
 
   constructor(readonly options: EngineOptions, readonly deps: EngineDeps) {}
 
@@ -156,6 +169,12 @@ export class StreamEngine {
             ledger.readsReachTargets((p) => buffer.readThrough(p)));
       };
       while (!stopper.stopped && !due()) {
+        if (this.#deferred.length > 0) {
+          // Nothing to write right now: commit what waits.
+          await this.#settle();
+          this.#startCommit();
+          continue;
+        }
         if (this.#inFlight !== undefined && this.#readyWaiting() === 0) {
           // Nothing to write meanwhile: the commit under way may be the one that drains.
           await this.#settle();
@@ -202,6 +221,9 @@ export class StreamEngine {
     // Finish what is in hand, fetching nothing more.
     deps.pauseSource?.();
     while (this.#ahead !== undefined || this.#readyWaiting() > 0) await this.runBatch();
+    await this.#settle();
+    this.#startCommit();
+    await this.#settle();
     return this.totals;
   }
 
@@ -217,7 +239,8 @@ export class StreamEngine {
    * previous batch's commit has ended, without waiting for it: the next batch is written while
    * this one commits. With `prepareNext`, while this batch is written, the next is taken and
    * transformed as soon as a full one is waiting (the source refills the buffer during the write),
-   * so Cassandra is not left idle meanwhile. False if there was nothing to take.
+   * so Cassandra is not left idle meanwhile; and when the next batch is ready that way, this one
+   * may leave its commit to it (#mayDefer). False if there was nothing to take.
    */
   async #writeBatch({ prepareNext = false } = {}): Promise<boolean> {
     const { options, deps } = this;
@@ -272,11 +295,35 @@ export class StreamEngine {
       consequence,
     };
     await this.#settle();
-    const commit = this.#commitBatch(batch);
-    commit.catch(() => {}); // its failure is thrown by the next #settle()
-    this.#inFlight = commit;
+    if (this.#mayDefer(batch)) this.#deferred.push(batch);
+    else this.#startCommit(batch);
     this.#lastBatchEnd = performance.now();
     return true;
+  }
+
+  /**
+   * Whether a written batch may leave its commit to the next one's: the next batch is already
+   * prepared, this one has no dead letters (those commit at once, so a replay never repeats one),
+   * the last commit started within the commit interval, and the stream is not stopping. A crash
+   * meanwhile replays these batches, whose rows are idempotent.
+   */
+  #mayDefer(batch: WrittenBatch): boolean {
+    return this.#ahead !== undefined && !this.deps.stopper.stopped && !hasDeadLetters(batch) &&
+      performance.now() - this.#lastCommit < this.options.commitIntervalMs;
+  }
+
+  /**
+   * Starts the commit of the batches waiting for one, and of `batch`, without waiting for it: its
+   * failure is thrown by the next #settle(). The commit before it must have settled.
+   */
+  #startCommit(batch?: WrittenBatch): void {
+    const batches = batch === undefined ? this.#deferred : [...this.#deferred, batch];
+    this.#deferred = [];
+    if (batches.length === 0) return;
+    this.#lastCommit = performance.now();
+    const commit = this.#commitBatches(batches);
+    commit.catch(() => {}); // thrown by the next #settle()
+    this.#inFlight = commit;
   }
 
   /**
@@ -336,19 +383,25 @@ export class StreamEngine {
   }
 
   /**
-   * Commits each partition of a written batch with its dead letters, then reports it. A
-   * partition whose earlier commit was fenced since the batch was taken is not committed: its
-   * messages left the buffer and are read again from the group's position.
+   * Commits each partition of written batches (in the order written) with their dead letters, in
+   * one transaction per partition, then reports each batch. A partition whose earlier commit was
+   * fenced since a batch was taken is not committed for that batch: its messages left the buffer
+   * and are read again from the group's position.
    */
-  async #commitBatch(batch: WrittenBatch): Promise<void> {
+  async #commitBatches(batches: readonly WrittenBatch[]): Promise<void> {
     const { deps } = this;
     const { buffer, ledger, logger, stopper } = deps;
     const committing = performance.now();
-    const starts = new Map([...batch.next.keys()].map((p) => [p, ledger.position(p)]));
+    const starts = new Map<number, number>();
+    for (const batch of batches) {
+      for (const partition of batch.next.keys()) {
+        if (!starts.has(partition)) starts.set(partition, ledger.position(partition));
+      }
+    }
+    const plan = planCommit(batches, (partition) => this.#epoch(partition));
+    const consequence = batches.at(-1)!.consequence;
     const committed = new Set<number>();
-    await Promise.all([...batch.next].map(async ([partition, next]) => {
-      if (batch.epochs.get(partition) !== this.#epoch(partition)) return;
-      const letters = batch.deadLetters.get(partition) ?? [];
+    await Promise.all([...plan].map(async ([partition, { next, letters }]) => {
       try {
         await retrying(
           {
@@ -356,7 +409,7 @@ export class StreamEngine {
             kind: KAFKA_FAILURES,
             logger,
             stopper,
-            consequence: batch.consequence,
+            consequence,
           },
           () => deps.committer.commit(partition, next, letters),
         );
@@ -377,19 +430,39 @@ export class StreamEngine {
         }
       }
     }));
+    const ended = performance.now();
+    batches.forEach((batch, index) => {
+      const partitions = [...plan]
+        .filter(([partition, part]) => committed.has(partition) && part.batches.includes(index))
+        .map(([partition]) => partition)
+        .sort((a, b) => a - b);
+      this.#report(batch, partitions, starts, committing, ended);
+    });
+  }
 
-    const tallies = [...committed].map((p) => batch.tallies.get(p)!);
+  /**
+   * Reports a batch once its partitions `committed` are (those it counts), from `starts`: each
+   * partition's position before it, moved on to where the batch ends there.
+   */
+  #report(
+    batch: WrittenBatch,
+    committed: readonly number[],
+    starts: Map<number, number>,
+    committing: number,
+    ended: number,
+  ): void {
+    const { ledger } = this.deps;
+    const tallies = committed.map((p) => batch.tallies.get(p)!);
     const latencies = tallies.flatMap((t) => t.latencies);
     const latest = new Map(ledger.standings().map((s) => [s.partition, s.latest]));
-    const ended = performance.now();
     const report: BatchReport = {
       id: ++this.totals.batches,
       startedAt: batch.startedAt,
       events: tallies.reduce((sum, t) => sum + t.events, 0),
       written: tallies.reduce((sum, t) => sum + t.written, 0),
-      deadLettered: [...batch.deadLetters].filter(([p]) => committed.has(p))
-        .reduce((sum, [, letters]) => sum + letters.length, 0),
-      unmatched: committed.size === batch.next.size ? batch.unmatched : 0,
+      deadLettered: committed
+        .reduce((sum, p) => sum + (batch.deadLetters.get(p)?.length ?? 0), 0),
+      unmatched: committed.length === batch.next.size ? batch.unmatched : 0,
       seconds: (ended - batch.started) / 1000,
       waited: batch.waited,
       phases: {
@@ -397,7 +470,7 @@ export class StreamEngine {
         write: batch.write,
         commit: (ended - committing) / 1000,
       },
-      partitions: [...committed].sort((a, b) => a - b).map((partition) => ({
+      partitions: committed.map((partition) => ({
         partition,
         start: starts.get(partition) ?? 0,
         end: batch.next.get(partition) ?? 0,
@@ -407,11 +480,12 @@ export class StreamEngine {
       latencies,
       lag: ledger.lag(ledger.owned),
     };
+    for (const partition of committed) starts.set(partition, batch.next.get(partition) ?? 0);
     this.totals.events += report.events;
     this.totals.written += report.written;
     this.totals.deadLettered += report.deadLettered;
     this.totals.unmatched += report.unmatched;
-    deps.onBatch?.(report);
+    this.deps.onBatch?.(report);
   }
 
   /** Waits for the commit under way, if any, and throws its failure. */

@@ -5,6 +5,7 @@ import { manualStopper } from "../core/signals.ts";
 import { transformBatch } from "./batch.ts";
 import { MicroBatchBuffer } from "./buffer.ts";
 import { StreamEngine } from "./engine.ts";
+import type { BatchReport } from "./progress.ts";
 import { MemoryCommitter, MemoryStore, miniCatalog, sourceMessage } from "./fakes.ts";
 import { PartitionLedger } from "./ledger.ts";
 
@@ -25,11 +26,14 @@ function setUp(
     partitions = 3,
     perPartition = 50,
     maxBatch = 40,
+    commitIntervalMs = 0,
     timeoutMs = 5_000,
     availableNow = true,
     /** The buffer's bound, in batches (the stream's own buffer holds one). */
     bufferBatches = 2,
     rewind = (_partition: number, _offset: number) => {},
+    /** Which messages (by their number across the topic) are not JSON. */
+    bad = (i: number) => i % 10 === 9,
   } = {},
 ) {
   const ends = new Map(Array.from({ length: partitions }, (_, p) => [p, perPartition]));
@@ -44,7 +48,7 @@ function setUp(
       for (let offset = ledger.position(p); offset < perPartition; offset++) {
         if (buffer.full) return;
         const i = p * perPartition + offset;
-        buffer.append(sourceMessage(p, offset, i % 10 === 9 ? "{bad" : review(i)));
+        buffer.append(sourceMessage(p, offset, bad(i) ? "{bad" : review(i)));
       }
     }
   };
@@ -53,6 +57,7 @@ function setUp(
     availableNow,
     availableNowTimeoutMs: timeoutMs,
     maxBatch,
+    commitIntervalMs,
     writer: { maxRows: 100, maxBytes: 5_120, concurrency: 4 },
     keyColumns: 2,
     deadLetterSource: SOURCE,
@@ -300,4 +305,88 @@ Deno.test("a full batch fetched while the previous one is written is prepared be
   // transformed in chunks before the write ended. Batch 3 (1,000) never filled it.
   assert.deepEqual(seen.map((s) => s.messages), [2_500, 1_000, 1_000, 500, 1_000]);
   assert.ok(seen.slice(1, 4).every((s) => s.writesInFlight > 0), JSON.stringify(seen));
+});
+
+/**
+ * A backlog of 10,000 messages in batches of 2,500, each write taking turns of the event loop so
+ * the next batch is prepared meanwhile; the commits and the batch reports, in order.
+ */
+async function backToBack(
+  options: { commitIntervalMs: number; bad?: (i: number) => boolean; stopAt?: number },
+) {
+  const parts = setUp({ partitions: 1, perPartition: 10_000, maxBatch: 2_500, ...options });
+  const { store, engine, committer, stopper, assignAndClaim } = parts;
+  const write = store.writeGroup.bind(store);
+  store.writeGroup = async (rows) => {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await write(rows);
+  };
+  const commits: { next: number; letters: number }[] = [];
+  const commit = committer.commit.bind(committer);
+  committer.commit = (partition, next, letters) => {
+    commits.push({ next, letters: letters.length });
+    return commit(partition, next, letters);
+  };
+  const reports: BatchReport[] = [];
+  const fill = engine.deps.onBatch!;
+  engine.deps.onBatch = (report) => {
+    reports.push(report);
+    if (options.stopAt !== undefined && reports.length === options.stopAt) stopper.stop();
+    fill(report);
+  };
+  await assignAndClaim([0]);
+  const totals = await engine.run();
+  return { ...parts, totals, commits, reports };
+}
+
+/** Each report's partition-0 range, in report order. */
+const ranges = (reports: readonly BatchReport[]) =>
+  reports.map((r) => r.partitions.map((p) => [p.start, p.end])[0]);
+
+Deno.test("batches run back to back commit once per commit interval, and every offset by the end", async () => {
+  const { totals, commits, reports, committer, store } = await backToBack({
+    commitIntervalMs: 60_000,
+    bad: () => false,
+  });
+  assert.equal(totals.events, 10_000);
+  assert.equal(store.rows.size, 10_000);
+  assert.equal(committer.offsets.get(0), 10_000);
+  // Batch 1 commits at once; 2 and 3 each had the next prepared, so they wait for batch 4's.
+  assert.deepEqual(commits, [{ next: 2_500, letters: 0 }, { next: 10_000, letters: 0 }]);
+  assert.deepEqual(reports.map((r) => r.id), [1, 2, 3, 4]);
+  assert.deepEqual(ranges(reports), [[0, 2_500], [2_500, 5_000], [5_000, 7_500], [7_500, 10_000]]);
+  assert.ok(reports.every((r) => r.events === 2_500 && r.written === 2_500));
+});
+
+Deno.test("a commit interval of 1 ms commits every batch", async () => {
+  const { commits } = await backToBack({ commitIntervalMs: 1, bad: () => false });
+  // A batch is written in more than a millisecond here (each write waits one).
+  assert.deepEqual(commits.map((c) => c.next), [2_500, 5_000, 7_500, 10_000]);
+});
+
+Deno.test("a batch with dead letters commits at once, with the offsets of the batches before it", async () => {
+  const { totals, commits, committer, reports } = await backToBack({
+    commitIntervalMs: 60_000,
+    bad: (i) => i === 6_000,
+  });
+  assert.deepEqual(commits, [
+    { next: 2_500, letters: 0 },
+    { next: 7_500, letters: 1 },
+    { next: 10_000, letters: 0 },
+  ]);
+  assert.equal(committer.deadLetters.length, 1);
+  assert.equal(totals.deadLettered, 1);
+  assert.deepEqual(reports.map((r) => r.deadLettered), [0, 0, 1, 0]);
+  assert.equal(committer.offsets.get(0), 10_000);
+});
+
+Deno.test("stopping commits every batch written, waiting or not", async () => {
+  const { totals, committer, reports } = await backToBack({
+    commitIntervalMs: 60_000,
+    bad: () => false,
+    stopAt: 1,
+  });
+  assert.equal(committer.offsets.get(0), totals.events);
+  assert.equal(totals.events, reports.reduce((sum, r) => sum + r.events, 0));
+  assert.ok(totals.events >= 5_000, `the batch in hand and the one prepared: ${totals.events}`);
 });
