@@ -171,8 +171,7 @@ export class StreamEngine {
       while (!stopper.stopped && !due()) {
         if (this.#deferred.length > 0) {
           // Nothing to write right now: commit what waits.
-          await this.#settle();
-          this.#startCommit();
+          await this.#commitWaiting();
           continue;
         }
         if (this.#inFlight !== undefined && this.#readyWaiting() === 0) {
@@ -221,8 +220,7 @@ export class StreamEngine {
     // Finish what is in hand, fetching nothing more.
     deps.pauseSource?.();
     while (this.#ahead !== undefined || this.#readyWaiting() > 0) await this.runBatch();
-    await this.#settle();
-    this.#startCommit();
+    await this.#commitWaiting();
     await this.#settle();
     return this.totals;
   }
@@ -324,6 +322,12 @@ export class StreamEngine {
     const commit = this.#commitBatches(batches);
     commit.catch(() => {}); // thrown by the next #settle()
     this.#inFlight = commit;
+  }
+
+  /** Starts the commit of the batches that wait for one, once the commit under way has settled. */
+  async #commitWaiting(): Promise<void> {
+    await this.#settle();
+    this.#startCommit();
   }
 
   /**
