@@ -108,9 +108,7 @@ export async function measure(
     const text = new TextDecoder().decode(out?.stdout);
     const hwm = Number(text.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
     if (hwm > peakKb) peakKb = hwm;
-    // stat's fields after the command name in parentheses: utime and stime are the 12th and 13th.
-    const fields = text.match(new RegExp(`^${child.pid} \\(.*\\) (.*)$`, "m"))?.[1].split(" ");
-    if (fields !== undefined) cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    cpu = statCpuSeconds(text, child.pid) ?? cpu;
   }, 100);
   const status = await child.status;
   clearInterval(poll);
@@ -125,6 +123,43 @@ export async function measure(
     throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}${result.stdout}`);
   }
   return result;
+}
+
+/**
+ * The CPU seconds (user + system) in a process's `/proc/<pid>/stat` line within `text`: its
+ * fields after the command name in parentheses, utime and stime the 12th and 13th, in clock
+ * ticks of 1/100 s. Undefined when the line is not there (the process ended).
+ */
+export function statCpuSeconds(text: string, pid: number): number | undefined {
+  const fields = text.match(new RegExp(`^${pid} \\(.*\\) (.*)$`, "m"))?.[1].split(" ");
+  return fields === undefined ? undefined : (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The CPU seconds a running process has used so far (read by `cat`, as measure() does). */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const cpu = statCpuSeconds(new TextDecoder().decode(out.stdout), pid);
+  if (cpu === undefined) throw new Error(`Cannot read the CPU time of process ${pid}`);
+  return cpu;
+}
+
+/** What `work` took: its result, its wall seconds, and the CPU seconds each process used. */
+export async function cpuDuring<T, K extends string>(
+  pids: Record<K, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; seconds: number; cpu: Record<K, number> }> {
+  const names = Object.keys(pids) as K[];
+  const before = await Promise.all(names.map((name) => cpuSecondsOf(pids[name])));
+  const started = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const after = await Promise.all(names.map((name) => cpuSecondsOf(pids[name])));
+  const cpu = Object.fromEntries(names.map((name, i) => [name, after[i] - before[i]]));
+  return { result, seconds, cpu: cpu as Record<K, number> };
 }
 
 /** The CLI as a user runs it (the wrapper execs deno, so its pid is the CLI's). */

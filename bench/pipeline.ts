@@ -9,6 +9,8 @@
  *   request and (b) grouped by partition key into UNLOGGED batches, no Kafka; (b) again with the
  *   stream's frame writing (lib/cassandra/driver_patches.ts);
  * - `stream --available-now`, process start to exit, and its peak resident memory;
+ * - where the CPU of (b) and of the stream goes, per row: the client's, Cassandra's and (stream)
+ *   the broker's, when the services are the ones `deno task up` started;
  * each of these four on a Cassandra at rest (flushed, compactions done: bench/quiesce.ts);
  * - `produce --rate max` against Kafka's own ProducerPerformance on the same records;
  * - end-to-end latency: `produce --rate 2000` for 60 s into `stream --interval 1s`, p50/p99 from
@@ -29,7 +31,8 @@ import { rowsOf, writeGrouped, writeOneByOne } from "./ceiling.ts";
 import { kafkajsCeiling, producerPerformance } from "./kafka_perf.ts";
 import { measureLatency } from "./latency.ts";
 import { quiesceCassandra } from "./quiesce.ts";
-import { measureCli, median, medianTime, Results, seconds } from "./measure.ts";
+import { cpuDuring, measureCli, median, medianTime, Results, seconds } from "./measure.ts";
+import { servicePid } from "../services/local.ts";
 
 // `deno task bench --nodes 3`: the cluster's figures instead (bench/cluster.ts).
 if (Deno.args.includes("--nodes")) {
@@ -130,6 +133,15 @@ try {
   const rows = await rowsOf(messages, movies, id);
   messages.length = 0;
   await cassandra.connect();
+  // The CPU each process spends per row, for the services this checkout started.
+  const [cassandraPid, kafkaPid] = await Promise.all([
+    servicePid("cassandra"),
+    servicePid("kafka"),
+  ]);
+  const pids = cassandraPid !== undefined && kafkaPid !== undefined
+    ? { bench: Deno.pid, cassandra: cassandraPid, kafka: kafkaPid }
+    : undefined;
+  const perRow = (cpuSeconds: number) => (1e6 * cpuSeconds) / EVENTS;
 
   const figures = {
     one: [],
@@ -138,6 +150,10 @@ try {
     stream: [],
     rss: [],
     cpu: [],
+    groupedClient: [],
+    groupedCassandra: [],
+    streamCassandra: [],
+    streamKafka: [],
     produce: [],
     perf: [],
     kafkajs: [],
@@ -153,9 +169,14 @@ try {
     figures.one.push(rows.length / await seconds(() => writeOneByOne(cassandra, one, rows, 64)));
     await quiesceCassandra();
     const grouped = withOverrides(movies, { keyspace: keyspaces.grouped });
-    figures.grouped.push(
-      rows.length / await seconds(() => writeGrouped(cassandra, grouped, rows, WRITER)),
-    );
+    const writing = () => writeGrouped(cassandra, grouped, rows, WRITER);
+    if (pids === undefined) figures.grouped.push(rows.length / await seconds(writing));
+    else {
+      const { seconds, cpu } = await cpuDuring(pids, writing);
+      figures.grouped.push(rows.length / seconds);
+      figures.groupedClient.push(perRow(cpu.bench));
+      figures.groupedCassandra.push(perRow(cpu.cassandra));
+    }
     await quiesceCassandra();
     const patched = withOverrides(movies, { keyspace: keyspaces.patched });
     figures.patched.push(
@@ -163,16 +184,25 @@ try {
         await seconds(() => writeGrouped(cassandra, patched, rows, WRITER, { patched: true })),
     );
     await quiesceCassandra();
-    const streamed = await measureCli([
-      "stream",
-      "--topic",
-      id,
-      "--keyspace",
-      keyspaces.stream,
-      "--available-now",
-      "--group",
-      `${id}_${round}`,
-    ]);
+    const streaming = () =>
+      measureCli([
+        "stream",
+        "--topic",
+        id,
+        "--keyspace",
+        keyspaces.stream,
+        "--available-now",
+        "--group",
+        `${id}_${round}`,
+      ]);
+    let streamed;
+    if (pids === undefined) streamed = await streaming();
+    else {
+      const { result, cpu } = await cpuDuring(pids, streaming);
+      streamed = result;
+      figures.streamCassandra.push(perRow(cpu.cassandra));
+      figures.streamKafka.push(perRow(cpu.kafka));
+    }
     const events = Number(streamed.stdout.match(/(\d+) events/)?.[1]);
     if (events !== EVENTS) throw new Error(`stream read ${events} events, not ${EVENTS}`);
     figures.stream.push(events / streamed.seconds);
@@ -212,6 +242,18 @@ try {
   results.ratio("stream / ceiling (a)", m.stream, m.one);
   results.ratio("stream / ceiling (b) with the stream's frame writing", m.stream, m.patched);
   results.add("stream process CPU per event (user + system)", m.cpu, "µs");
+  if (pids !== undefined) {
+    results.add("ceiling (b): client CPU per row", m.groupedClient, "µs");
+    results.add("ceiling (b): Cassandra CPU per row", m.groupedCassandra, "µs");
+    results.add("stream: Cassandra CPU per event", m.streamCassandra, "µs");
+    results.add("stream: Kafka broker CPU per event", m.streamKafka, "µs");
+    // Both keep the machine's cores busy, so their speeds go as the CPU each row costs in all.
+    results.ratio(
+      "CPU per row of ceiling (b) / of stream, all processes",
+      m.groupedClient + m.groupedCassandra,
+      m.cpu + m.streamCassandra + m.streamKafka,
+    );
+  }
   results.add(
     `stream peak resident memory (${per}, worst round)`,
     Math.max(...figures.rss),

@@ -887,6 +887,11 @@ async function status(all: Service[]): Promise<number> {
   return allUp ? 0 : 1;
 }
 
+/** The pid of a service this checkout started (`kafka`, `cassandra`) while it runs. */
+export function servicePid(name: string): Promise<number | undefined> {
+  return livePid(`${STATE}/${name}/pid`, name);
+}
+
 /** The pid in `pidFile` when that process is still the server this checkout started. */
 async function livePid(pidFile: string, name: string): Promise<number | undefined> {
   const pid = Number((await readText(pidFile))?.trim());
