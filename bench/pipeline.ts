@@ -138,9 +138,10 @@ try {
     servicePid("cassandra"),
     servicePid("kafka"),
   ]);
-  const pids = cassandraPid !== undefined && kafkaPid !== undefined
+  const accounted = cassandraPid !== undefined && kafkaPid !== undefined;
+  const pids: Record<string, number> = accounted
     ? { bench: Deno.pid, cassandra: cassandraPid, kafka: kafkaPid }
-    : undefined;
+    : { bench: Deno.pid };
   const perRow = (cpuSeconds: number) => (1e6 * cpuSeconds) / EVENTS;
 
   const figures = {
@@ -169,13 +170,11 @@ try {
     figures.one.push(rows.length / await seconds(() => writeOneByOne(cassandra, one, rows, 64)));
     await quiesceCassandra();
     const grouped = withOverrides(movies, { keyspace: keyspaces.grouped });
-    const writing = () => writeGrouped(cassandra, grouped, rows, WRITER);
-    if (pids === undefined) figures.grouped.push(rows.length / await seconds(writing));
-    else {
-      const { seconds, cpu } = await cpuDuring(pids, writing);
-      figures.grouped.push(rows.length / seconds);
-      figures.groupedClient.push(perRow(cpu.bench));
-      figures.groupedCassandra.push(perRow(cpu.cassandra));
+    const groupedRun = await cpuDuring(pids, () => writeGrouped(cassandra, grouped, rows, WRITER));
+    figures.grouped.push(rows.length / groupedRun.seconds);
+    if (accounted) {
+      figures.groupedClient.push(perRow(groupedRun.cpu.bench));
+      figures.groupedCassandra.push(perRow(groupedRun.cpu.cassandra));
     }
     await quiesceCassandra();
     const patched = withOverrides(movies, { keyspace: keyspaces.patched });
@@ -184,7 +183,7 @@ try {
         await seconds(() => writeGrouped(cassandra, patched, rows, WRITER, { patched: true })),
     );
     await quiesceCassandra();
-    const streaming = () =>
+    const { result: streamed, cpu } = await cpuDuring(pids, () =>
       measureCli([
         "stream",
         "--topic",
@@ -194,12 +193,8 @@ try {
         "--available-now",
         "--group",
         `${id}_${round}`,
-      ]);
-    let streamed;
-    if (pids === undefined) streamed = await streaming();
-    else {
-      const { result, cpu } = await cpuDuring(pids, streaming);
-      streamed = result;
+      ]));
+    if (accounted) {
       figures.streamCassandra.push(perRow(cpu.cassandra));
       figures.streamKafka.push(perRow(cpu.kafka));
     }
@@ -242,7 +237,7 @@ try {
   results.ratio("stream / ceiling (a)", m.stream, m.one);
   results.ratio("stream / ceiling (b) with the stream's frame writing", m.stream, m.patched);
   results.add("stream process CPU per event (user + system)", m.cpu, "µs");
-  if (pids !== undefined) {
+  if (accounted) {
     results.add("ceiling (b): client CPU per row", m.groupedClient, "µs");
     results.add("ceiling (b): Cassandra CPU per row", m.groupedCassandra, "µs");
     results.add("stream: Cassandra CPU per event", m.streamCassandra, "µs");
