@@ -9,9 +9,9 @@
  *   request and (b) grouped by partition key into UNLOGGED batches, no Kafka; (b) again with the
  *   stream's frame writing (lib/cassandra/driver_patches.ts);
  * - `stream --available-now`, process start to exit, and its peak resident memory;
+ * each of these four on a Cassandra at rest (flushed, compactions done: bench/quiesce.ts);
  * - where the CPU of (b) and of the stream goes, per row: the client's, Cassandra's and (stream)
  *   the broker's, when the services are the ones `deno task up` started;
- * each of these four on a Cassandra at rest (flushed, compactions done: bench/quiesce.ts);
  * - `produce --rate max` against Kafka's own ProducerPerformance on the same records;
  * - end-to-end latency: `produce --rate 2000` for 60 s into `stream --interval 1s`, p50/p99 from
  *   the stream's histogram, max from its progress (LATENCY_RATE, LATENCY_SECONDS).
@@ -142,7 +142,8 @@ try {
   const pids: Record<string, number> = accounted
     ? { bench: Deno.pid, cassandra: cassandraPid, kafka: kafkaPid }
     : { bench: Deno.pid };
-  const perRow = (cpuSeconds: number) => (1e6 * cpuSeconds) / EVENTS;
+  /** Microseconds of CPU per row (or event) of `count`. */
+  const perRow = (cpuSeconds: number, count: number) => (1e6 * cpuSeconds) / count;
 
   const figures = {
     one: [],
@@ -173,8 +174,8 @@ try {
     const groupedRun = await cpuDuring(pids, () => writeGrouped(cassandra, grouped, rows, WRITER));
     figures.grouped.push(rows.length / groupedRun.seconds);
     if (accounted) {
-      figures.groupedClient.push(perRow(groupedRun.cpu.bench));
-      figures.groupedCassandra.push(perRow(groupedRun.cpu.cassandra));
+      figures.groupedClient.push(perRow(groupedRun.cpu.bench, rows.length));
+      figures.groupedCassandra.push(perRow(groupedRun.cpu.cassandra, rows.length));
     }
     await quiesceCassandra();
     const patched = withOverrides(movies, { keyspace: keyspaces.patched });
@@ -195,8 +196,8 @@ try {
         `${id}_${round}`,
       ]));
     if (accounted) {
-      figures.streamCassandra.push(perRow(cpu.cassandra));
-      figures.streamKafka.push(perRow(cpu.kafka));
+      figures.streamCassandra.push(perRow(cpu.cassandra, EVENTS));
+      figures.streamKafka.push(perRow(cpu.kafka, EVENTS));
     }
     const events = Number(streamed.stdout.match(/(\d+) events/)?.[1]);
     if (events !== EVENTS) throw new Error(`stream read ${events} events, not ${EVENTS}`);

@@ -505,7 +505,7 @@ async function refuseMixing(wanted: Service[], nodes: number) {
   const names = new Set(wanted.map((service) => service.name));
   const others: string[] = [];
   for (const name of PLAIN_NAMES.filter((name) => !names.has(name))) {
-    const pid = await livePid(`${STATE}/${name}/pid`, name);
+    const pid = await servicePid(name);
     if (pid !== undefined) others.push(`${name} (pid ${pid})`);
   }
   if (others.length === 0) return;
@@ -633,7 +633,7 @@ async function chooseMode(): Promise<"docker" | "jars"> {
 
 async function startJar(service: Service): Promise<void> {
   const state = `${STATE}/${service.name}`;
-  const pidFile = `${state}/pid`;
+  const pidFile = pidFileOf(service.name);
   const running = await livePid(pidFile, service.name);
   if (running !== undefined) {
     const runningVersion = (await readText(`${state}/version`))?.trim();
@@ -828,7 +828,7 @@ async function down(wipe: boolean, services: Service[], total: number): Promise<
     ]);
   } else {
     await Promise.all(services.map(async (service) => {
-      const pidFile = `${STATE}/${service.name}/pid`;
+      const pidFile = pidFileOf(service.name);
       const pid = await livePid(pidFile, service.name);
       if (pid === undefined) {
         log.info(`${service.title} is not running`);
@@ -867,9 +867,7 @@ async function status(all: Service[]): Promise<number> {
   const mode = (await readText(`${STATE}/mode`))?.trim() ?? "jars";
   let allUp = true;
   for (const service of all) {
-    const pid = mode === "jars"
-      ? await livePid(`${STATE}/${service.name}/pid`, service.name)
-      : undefined;
+    const pid = mode === "jars" ? await servicePid(service.name) : undefined;
     let answer: string;
     try {
       answer = `answers (${await service.ready()})`;
@@ -889,7 +887,12 @@ async function status(all: Service[]): Promise<number> {
 
 /** The pid of a service this checkout started (`kafka`, `cassandra`) while it runs. */
 export function servicePid(name: string): Promise<number | undefined> {
-  return livePid(`${STATE}/${name}/pid`, name);
+  return livePid(pidFileOf(name), name);
+}
+
+/** Where `up` keeps the pid of a service it started. */
+function pidFileOf(name: string): string {
+  return `${STATE}/${name}/pid`;
 }
 
 /** The pid in `pidFile` when that process is still the server this checkout started. */

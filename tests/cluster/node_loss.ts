@@ -5,7 +5,6 @@
  * members of one group share six partitions when one of them is killed.
  */
 import assert from "node:assert/strict";
-import { PROJECT_ROOT } from "../../lib/core/resources.ts";
 import {
   assertAllCommitted,
   cleanUp,
@@ -20,6 +19,7 @@ import {
   uniqueName,
   waitForCount,
 } from "../support/helpers.ts";
+import { servicePid } from "../../services/local.ts";
 
 // The test's own clients (helpers) read the same settings as the CLI.
 for (const [key, value] of Object.entries(CLUSTER_ENV)) Deno.env.set(key, value);
@@ -28,9 +28,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGKILLs one node, as a crash would. */
 async function kill(service: "kafka" | "cassandra", node: number): Promise<void> {
-  const pid = Number(
-    (await Deno.readTextFile(`${PROJECT_ROOT}/.services/${service}-${node}/pid`)).trim(),
-  );
+  const pid = await servicePid(`${service}-${node}`);
+  if (pid === undefined) throw new Error(`${service} node ${node} is not running`);
   Deno.kill(pid, "SIGKILL");
   // Gone before the test goes on.
   for (let i = 0; i < 100; i++) {
