@@ -5,7 +5,7 @@
  */
 
 /** Below this, a zigzag-encoded 64-bit number stays an exact double (2 * 2^51 < 2^53). */
-export const SAFE_VARLONG = 2 ** 51;
+const SAFE_VARLONG = 2 ** 51;
 
 /** Whether a number's 64-bit zigzag is exact as a double (what writeVarLongAt can take). */
 export function isSafeVarLong(value: unknown): value is number {
