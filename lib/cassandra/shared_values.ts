@@ -10,8 +10,9 @@ const SHARED_TAIL = Symbol("reviews.sharedTail");
 type Marked = { [SHARED_TAIL]?: readonly unknown[] };
 
 /**
- * Marks `values` as ending with the values of `shared`. The promise this makes: every row marked
- * with the same `shared` array ends with the same `shared.length` values.
+ * Marks `values` as ending with the values of `shared` (where `shared` has a `null`, the row may
+ * have `undefined`: unset). The promise this makes: every row marked with the same `shared` array
+ * ends with the same `shared.length` values.
  */
 export function markSharedTail(values: unknown[], shared: readonly unknown[]): void {
   if (shared.length <= values.length) (values as Marked)[SHARED_TAIL] = shared;

@@ -226,11 +226,17 @@ function decodeInPlace(
     offset,
     key,
     value,
-    headers: list.length === 0 ? {} : list.reduce(mergeHeader, {}),
+    headers: list.length === 0 ? NO_HEADERS : list.reduce(mergeHeader, {}),
     isControlRecord: context.isControlBatch,
     batchContext: context,
   };
 }
+
+/**
+ * The headers of a record that has none: one frozen object for all of them, as a fresh `{}` per
+ * record would be kept by every message the stream buffers.
+ */
+const NO_HEADERS: Record<string, unknown> = Object.freeze({});
 
 /** Varint bytes a zigzag value below 2^49 takes at most: exact in a double. */
 const SAFE_VARLONG_BYTES = 7;

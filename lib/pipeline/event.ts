@@ -133,9 +133,13 @@ function jsonKeys(dataset: Dataset): JsonKeys {
 // People and titles repeat from event to event: their JSON strings are made once (bounded).
 const quotedText = new BoundedMemo<string, string>((text) => JSON.stringify(text), 20_000);
 
-/** An enriched row, in the order of `tableColumns(dataset)`; `matched` tells the join found it. */
+/**
+ * An enriched row, in the order of `tableColumns(dataset)`; `matched` tells the join found it.
+ * An attribute the catalog has none for is `undefined`: the driver sends it unset, which writes
+ * no tombstone, where `null` would write one.
+ */
 export interface EnrichedRow {
-  values: (string | number | Date | null)[];
+  values: (string | number | Date | undefined)[];
   matched: boolean;
   /** The catalog entry joined, when matched. */
   attributes?: Value[];
@@ -146,14 +150,16 @@ export function enrich(event: Event, catalog: Catalog, attributeCount: number): 
   const attributes: Value[] | undefined = catalog.entries.get(event.item);
   const measures = event.measures;
   // Filled in place: this runs for every event, and spreads would allocate twice.
-  const values: (string | number | Date | null)[] = new Array(4 + measures.length + attributeCount);
+  const values: (string | number | Date | undefined)[] = new Array(
+    4 + measures.length + attributeCount,
+  );
   values[0] = event.person;
   values[1] = hourBucket(event.time);
   values[2] = event.time;
   values[3] = event.item;
   let i = 4;
   for (const measure of measures) values[i++] = measure;
-  for (let a = 0; a < attributeCount; a++) values[i++] = attributes?.[a] ?? null;
+  for (let a = 0; a < attributeCount; a++) values[i++] = attributes?.[a] ?? undefined;
   return { values, matched: attributes !== undefined, attributes };
 }
 

@@ -126,7 +126,7 @@ Deno.test("eventJson() writes the fields decodeEvent() reads", () => {
   assert.deepEqual(back.event, listen);
 });
 
-Deno.test("enrich() left-joins on the trimmed title and buckets by UTC hour", () => {
+Deno.test("enrich() left-joins on the trimmed title, buckets by UTC hour, leaves what is missing unset", () => {
   const csv =
     "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description\n" +
     's1,Movie,Heat\u00a0,Michael Mann,,United States,"May 1, 2020",1995,R,170 min,Thrillers,x\n';
@@ -145,7 +145,7 @@ Deno.test("enrich() left-joins on the trimmed title and buckets by UTC hour", ()
     "Heat",
     8,
     170,
-    null,
+    undefined,
     "Movie",
     "Michael Mann",
     "United States",
@@ -159,5 +159,5 @@ Deno.test("enrich() left-joins on the trimmed title and buckets by UTC hour", ()
     movies.attributes.length,
   );
   assert.equal(miss.matched, false);
-  assert.deepEqual(miss.values.slice(5), new Array(movies.attributes.length).fill(null));
+  assert.deepEqual(miss.values.slice(5), new Array(movies.attributes.length).fill(undefined));
 });

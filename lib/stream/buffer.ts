@@ -2,11 +2,13 @@
 export interface SourceMessage {
   partition: number;
   offset: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
   /** The broker's timestamp, milliseconds since the epoch, as a string (as Kafka gives it). */
   timestamp: string;
   headers?: Record<string, string | Uint8Array | (string | Uint8Array)[] | undefined>;
+  /** The bytes of its key and value, where the message knows it without reading them. */
+  readonly size?: number;
 }
 
 /** What one message costs in memory besides its bytes (objects, offsets, headers). */
@@ -14,7 +16,8 @@ const MESSAGE_OVERHEAD_BYTES = 200;
 
 /** The memory a message is counted at in the buffer's byte bound. */
 export function messageBytes(message: SourceMessage): number {
-  return (message.key?.length ?? 0) + (message.value?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
+  const size = message.size ?? (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  return size + MESSAGE_OVERHEAD_BYTES;
 }
 
 /**

@@ -48,12 +48,15 @@ export class CassandraSink implements RowStore {
     }
   }
 
-  /** A row's values as the driver takes them. */
-  #params(row: readonly unknown[]): unknown[] {
+  /**
+   * A row's values as the driver takes them: `null` sent as unset, so it writes no tombstone.
+   * The stream's rows have none (see enrich()) and go as they are.
+   */
+  #params(row: readonly unknown[]): readonly unknown[] {
+    if (!row.includes(null)) return row;
     const params = new Array(row.length);
     for (let i = 0; i < row.length; i++) {
       const value = row[i];
-      // `null` attributes are sent as unset, so they write no tombstone.
       params[i] = value === null ? undefined : value;
     }
     // The same catalog entry gives the same values here, so the mark holds for the params too.

@@ -8,7 +8,7 @@ import { messageOf } from "../core/errors.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../core/log.ts";
 import type { Stopper } from "../core/signals.ts";
-import type { MicroBatchBuffer } from "./buffer.ts";
+import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import type { AssignmentChange, PartitionLedger } from "./ledger.ts";
 
 /** Settings of the consumer. */
@@ -20,6 +20,52 @@ export interface SourceSettings {
 
 /** How often a fetch loop held back by a full buffer checks in (kafkajs heartbeats when due). */
 const HEARTBEAT_CHECK_MS = 500;
+
+/**
+ * A consumed message as the buffer holds it: where its key and value lie in the fetched bytes,
+ * not views of them. A view is an object of its own, as large as the message's others together,
+ * and a buffered message lives through several young-generation collections, each of which
+ * copies what is alive; these views are made when read instead (once by the transform, and
+ * again for a dead letter) and die young.
+ */
+export class ConsumedMessage implements SourceMessage {
+  readonly size: number;
+  readonly #keyBytes: ArrayBufferLike | undefined;
+  readonly #keyAt: number;
+  readonly #keyLength: number;
+  readonly #valueBytes: ArrayBufferLike | undefined;
+  readonly #valueAt: number;
+  readonly #valueLength: number;
+
+  constructor(
+    readonly partition: number,
+    readonly offset: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    readonly timestamp: string,
+    readonly headers: SourceMessage["headers"],
+  ) {
+    this.#keyBytes = key?.buffer;
+    this.#keyAt = key?.byteOffset ?? 0;
+    this.#keyLength = key?.length ?? -1;
+    this.#valueBytes = value?.buffer;
+    this.#valueAt = value?.byteOffset ?? 0;
+    this.#valueLength = value?.length ?? -1;
+    this.size = (key?.length ?? 0) + (value?.length ?? 0);
+  }
+
+  get key(): Uint8Array | null {
+    return this.#keyBytes === undefined
+      ? null
+      : new Uint8Array(this.#keyBytes, this.#keyAt, this.#keyLength);
+  }
+
+  get value(): Uint8Array | null {
+    return this.#valueBytes === undefined
+      ? null
+      : new Uint8Array(this.#valueBytes, this.#valueAt, this.#valueLength);
+  }
+}
 
 /** A consumer-group member feeding a buffer. */
 export class KafkaSource {
@@ -87,14 +133,16 @@ export class KafkaSource {
         let last: string | undefined;
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) break;
-          this.buffer.append({
-            partition: batch.partition,
-            offset: Number(message.offset),
-            key: message.key,
-            value: message.value,
-            timestamp: message.timestamp,
-            headers: message.headers,
-          });
+          this.buffer.append(
+            new ConsumedMessage(
+              batch.partition,
+              Number(message.offset),
+              message.key,
+              message.value,
+              message.timestamp,
+              message.headers,
+            ),
+          );
           last = message.offset;
         }
         if (last !== undefined) resolveOffset(last);

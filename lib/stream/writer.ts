@@ -48,11 +48,9 @@ export function rowBytes(values: readonly unknown[], from = 0, to = values.lengt
   return bytes;
 }
 
-/** A row's partition key as one string: its first `keyColumns` values, NUL-separated. */
-function partitionKey(values: readonly unknown[], keyColumns: number): string {
-  let key = String(values[0]);
-  for (let i = 1; i < keyColumns; i++) key += "\u0000" + String(values[i]);
-  return key;
+/** A partition key value as the groups tell them apart: texts as they are, others as text. */
+function keyPart(value: unknown): unknown {
+  return typeof value === "string" ? value : String(value);
 }
 
 /**
@@ -65,15 +63,29 @@ export function groupRows(
   keyColumns: number,
   limits: Pick<WriterLimits, "maxRows" | "maxBytes">,
 ): PendingRow[][] {
-  const byKey = new Map<string, PendingRow[]>();
+  // One map per key column, nested: no key text is built per row.
+  const root = new Map<unknown, unknown>();
+  const groups: PendingRow[][] = [];
   for (const row of rows) {
-    const key = partitionKey(row.values, keyColumns);
-    const group = byKey.get(key);
-    if (group === undefined) byKey.set(key, [row]);
-    else group.push(row);
+    let level = root;
+    for (let i = 0; i < keyColumns - 1; i++) {
+      const part = keyPart(row.values[i]);
+      let next = level.get(part) as Map<unknown, unknown> | undefined;
+      if (next === undefined) level.set(part, next = new Map());
+      level = next;
+    }
+    const part = keyPart(row.values[keyColumns - 1]);
+    const group = level.get(part) as PendingRow[] | undefined;
+    if (group === undefined) {
+      const created = [row];
+      level.set(part, created);
+      groups.push(created);
+    } else {
+      group.push(row);
+    }
   }
   const batches: PendingRow[][] = [];
-  for (const group of byKey.values()) {
+  for (const group of groups) {
     let batch: PendingRow[] = [];
     let bytes = 0;
     for (const row of group) {

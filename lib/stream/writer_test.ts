@@ -26,6 +26,11 @@ Deno.test("rows are grouped by partition key, one partition per batch", () => {
   assert.equal(batches.flat().length, 60);
 });
 
+Deno.test("partition keys are told apart value by value, whatever characters they hold", () => {
+  const batches = groupRows([row("a\u0000b", "c", 0), row("a", "b\u0000c", 1)], 2, LIMITS);
+  assert.equal(batches.length, 2);
+});
+
 Deno.test("a batch holds at most maxRows rows", () => {
   const batches = groupRows(rows(250, 1), 2, { ...LIMITS, maxRows: 100, maxBytes: Infinity });
   assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
