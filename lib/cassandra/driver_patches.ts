@@ -229,20 +229,24 @@ function writeValue(
       state.frame!.writeInt32BE(value, at + 4);
       return;
     }
+    if (code === dataTypes.timestamp && Number.isSafeInteger(value)) {
+      return writeMillis(state, value);
+    }
   } else if (value instanceof Buffer) {
     return state.writeBytes(value);
   } else if (value instanceof Date && code === dataTypes.timestamp) {
     const millis = value.getTime();
-    if (!Number.isNaN(millis)) {
-      // A timestamp is a 64-bit big-endian count of milliseconds: high word, then low word.
-      const at = reserve(state, 12);
-      state.frame!.writeInt32BE(8, at);
-      state.frame!.writeInt32BE(Math.floor(millis / 2 ** 32), at + 4);
-      state.frame!.writeUInt32BE(millis >>> 0, at + 8);
-      return;
-    }
+    if (!Number.isNaN(millis)) return writeMillis(state, millis);
   }
   state.writeBytes(encoder.encode(value, type));
+}
+
+/** A timestamp: `[int 8]` and the milliseconds as a 64-bit big-endian integer, high word first. */
+function writeMillis(state: FrameState, millis: number): void {
+  const at = reserve(state, 12);
+  state.frame!.writeInt32BE(8, at);
+  state.frame!.writeInt32BE(Math.floor(millis / 2 ** 32), at + 4);
+  state.frame!.writeUInt32BE(millis >>> 0, at + 8);
 }
 
 /**

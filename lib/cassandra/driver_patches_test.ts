@@ -69,6 +69,11 @@ const ROWS: unknown[][] = [
   [null, undefined, unset, 2.5, "12", Long.ZERO, Infinity, null, undefined, Buffer.from([0, 1])],
   [Buffer.from("bytes as they are"), "text", 1_709_287_327_123, 3, 4, Long.MAX_VALUE, 0, true],
   ["time as text", "y", "2024-03-01T10:00:00Z", 1, 2, Long.MIN_VALUE, NaN, false, "", null],
+  // Times as milliseconds: before 1970, the largest exact one, and a fraction (the driver's).
+  ["ms", "z", -1, 1, 2],
+  ["ms", "z", Number.MAX_SAFE_INTEGER, 1, 2],
+  ["ms", "z", -(2 ** 40) - 1, 1, 2],
+  ["ms", "z", 1.5, 1, 2],
   // Long texts (encoded once, then copied): ASCII, not, and with a lone surrogate; twice each.
   ...LONG_TEXT_ROWS,
   ...LONG_TEXT_ROWS,

@@ -139,7 +139,7 @@ const quotedText = new BoundedMemo<string, string>((text) => JSON.stringify(text
  * no tombstone, where `null` would write one.
  */
 export interface EnrichedRow {
-  values: (string | number | Date | undefined)[];
+  values: (string | number | undefined)[];
   matched: boolean;
   /** The catalog entry joined, when matched. */
   attributes?: Value[];
@@ -150,12 +150,11 @@ export function enrich(event: Event, catalog: Catalog, attributeCount: number): 
   const attributes: Value[] | undefined = catalog.entries.get(event.item);
   const measures = event.measures;
   // Filled in place: this runs for every event, and spreads would allocate twice.
-  const values: (string | number | Date | undefined)[] = new Array(
-    4 + measures.length + attributeCount,
-  );
+  const values: (string | number | undefined)[] = new Array(4 + measures.length + attributeCount);
   values[0] = event.person;
   values[1] = hourBucket(event.time);
-  values[2] = event.time;
+  // As milliseconds: a row lives until its batch is written, and a Date costs six times as much.
+  values[2] = event.time.getTime();
   values[3] = event.item;
   let i = 4;
   for (const measure of measures) values[i++] = measure;

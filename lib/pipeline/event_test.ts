@@ -141,7 +141,7 @@ Deno.test("enrich() left-joins on the trimmed title, buckets by UTC hour, leaves
   assert.deepEqual(hit.values, [
     "Ada",
     "2024-03-01 23:00",
-    time,
+    time.getTime(),
     "Heat",
     8,
     170,

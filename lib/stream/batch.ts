@@ -12,7 +12,7 @@ import { markSharedTail } from "../cassandra/shared_values.ts";
 
 /** A row to write, with the message it came from (to dead-letter it if Cassandra rejects it). */
 export interface PendingRow {
-  values: (string | number | Date | undefined)[];
+  values: (string | number | undefined)[];
   /** Its size in a batch, as rowBytes() estimates it. */
   bytes: number;
   /** Event time in milliseconds, for end-to-end latency. */

@@ -28,7 +28,7 @@ Deno.test("a batch becomes rows, dead letters by partition, and the next offset 
   assert.deepEqual(output.rows[0].values.slice(0, 4), [
     "Ada",
     "2024-03-01 10:00",
-    new Date("2024-03-01T10:42:00.000Z"),
+    Date.parse("2024-03-01T10:42:00.000Z"),
     "Heat",
   ]);
   assert.equal(output.rows[0].source.offset, 5);

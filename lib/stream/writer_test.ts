@@ -6,7 +6,7 @@ import { groupRows, rowBytes, WriteJob } from "./writer.ts";
 
 /** A row of person, hour, time, item and a rating; offsets number them. */
 const row = (person: string, hour: string, offset: number, item = "Heat"): PendingRow => {
-  const values = [person, hour, new Date(offset * 1000), item, 7];
+  const values = [person, hour, offset * 1000, item, 7];
   return {
     values,
     bytes: rowBytes(values),
