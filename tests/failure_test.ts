@@ -366,7 +366,7 @@ Deno.test({
   } finally {
     await produce.stop("SIGKILL");
     await localService("up", "kafka");
-    await cleanUp({ topic: id });
+    await cleanUp({ keyspace: id, topic: id });
   }
 });
 
