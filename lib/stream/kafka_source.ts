@@ -29,7 +29,6 @@ const HEARTBEAT_CHECK_MS = 500;
  * again for a dead letter) and die young.
  */
 export class ConsumedMessage implements SourceMessage {
-  readonly size: number;
   readonly #keyBytes: ArrayBufferLike | undefined;
   readonly #keyAt: number;
   readonly #keyLength: number;
@@ -47,24 +46,28 @@ export class ConsumedMessage implements SourceMessage {
   ) {
     this.#keyBytes = key?.buffer;
     this.#keyAt = key?.byteOffset ?? 0;
-    this.#keyLength = key?.length ?? -1;
+    this.#keyLength = key?.length ?? 0;
     this.#valueBytes = value?.buffer;
     this.#valueAt = value?.byteOffset ?? 0;
-    this.#valueLength = value?.length ?? -1;
-    this.size = (key?.length ?? 0) + (value?.length ?? 0);
+    this.#valueLength = value?.length ?? 0;
   }
 
   get key(): Uint8Array | null {
-    return this.#keyBytes === undefined
-      ? null
-      : new Uint8Array(this.#keyBytes, this.#keyAt, this.#keyLength);
+    return viewOf(this.#keyBytes, this.#keyAt, this.#keyLength);
   }
 
   get value(): Uint8Array | null {
-    return this.#valueBytes === undefined
-      ? null
-      : new Uint8Array(this.#valueBytes, this.#valueAt, this.#valueLength);
+    return viewOf(this.#valueBytes, this.#valueAt, this.#valueLength);
   }
+
+  get size(): number {
+    return this.#keyLength + this.#valueLength;
+  }
+}
+
+/** `length` bytes at `at` of `bytes`, or null where there were none (a null key or value). */
+function viewOf(bytes: ArrayBufferLike | undefined, at: number, length: number) {
+  return bytes === undefined ? null : new Uint8Array(bytes, at, length);
 }
 
 /** A consumer-group member feeding a buffer. */
