@@ -173,8 +173,15 @@ function nameField(body: Record<string, unknown>, field: string): string | Decod
   if (value.length > MAX_NAME_LENGTH) {
     return fail(`field '${field}' is longer than ${MAX_NAME_LENGTH} characters`);
   }
-  return value;
+  return names.of(value);
 }
+
+/**
+ * People and titles repeat from event to event, and each event's row keeps its two names until
+ * its batch is written, through several young-generation collections that copy and then promote
+ * what is alive. One remembered string per name (bounded) lets each event's own copy die young.
+ */
+const names = new BoundedMemo<string, string>((name) => name, 50_000);
 
 function fail(reason: string): Decoded {
   return { ok: false, reason };
