@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { BoundedMemo } from "../core/memo.ts";
 import { type Catalog, joinKey, type Value } from "./catalog.ts";
 import { type Dataset, TIME_FIELD } from "./dataset.ts";
-import { hourBucket, isoTime, parseTimestamp } from "./hour_bucket.ts";
+import { hourBucketOf, isoTime, parseTimestamp } from "./hour_bucket.ts";
 
 /** A validated event: who, what, when, and the dataset's measures (a movie's rating). */
 export interface Event {
@@ -107,7 +107,7 @@ export function eventJson(event: Event, dataset: Dataset): string {
 }
 
 /** The constant pieces of a dataset's event JSON, each key with its punctuation. */
-interface JsonKeys {
+export interface JsonKeys {
   person: string;
   item: string;
   time: string;
@@ -116,7 +116,7 @@ interface JsonKeys {
 
 const keysByDataset = new WeakMap<Dataset, JsonKeys>();
 
-function jsonKeys(dataset: Dataset): JsonKeys {
+export function jsonKeys(dataset: Dataset): JsonKeys {
   let keys = keysByDataset.get(dataset);
   if (keys === undefined) {
     keys = {
@@ -147,15 +147,33 @@ export interface EnrichedRow {
 
 /** Left-joins an event with the catalog and buckets it by UTC hour. */
 export function enrich(event: Event, catalog: Catalog, attributeCount: number): EnrichedRow {
-  const attributes: Value[] | undefined = catalog.entries.get(event.item);
-  const measures = event.measures;
+  return enrichFields(
+    event.person,
+    event.item,
+    event.time.getTime(),
+    event.measures,
+    catalog,
+    attributeCount,
+  );
+}
+
+/** enrich() of an event's fields, its time in milliseconds since the epoch. */
+export function enrichFields(
+  person: string,
+  item: string,
+  millis: number,
+  measures: readonly number[],
+  catalog: Catalog,
+  attributeCount: number,
+): EnrichedRow {
+  const attributes: Value[] | undefined = catalog.entries.get(item);
   // Filled in place: this runs for every event, and spreads would allocate twice.
   const values: (string | number | undefined)[] = new Array(4 + measures.length + attributeCount);
-  values[0] = event.person;
-  values[1] = hourBucket(event.time);
+  values[0] = person;
+  values[1] = hourBucketOf(millis);
   // As milliseconds: a row lives until its batch is written, and a Date costs six times as much.
-  values[2] = event.time.getTime();
-  values[3] = event.item;
+  values[2] = millis;
+  values[3] = item;
   let i = 4;
   for (const measure of measures) values[i++] = measure;
   for (let a = 0; a < attributeCount; a++) values[i++] = attributes?.[a] ?? undefined;
@@ -168,6 +186,11 @@ function nameField(body: Record<string, unknown>, field: string): string | Decod
   if (typeof raw !== "string") {
     return fail(`field '${field}' must be a string, got ${typeName(raw)}`);
   }
+  return checkedName(raw, field);
+}
+
+/** A person's or item's name as the stream keeps it (trimmed, shared), or why it is refused. */
+export function checkedName(raw: string, field: string): string | Decoded {
   const value = joinKey(raw);
   if (value === "") return fail(`field '${field}' is empty`);
   if (value.length > MAX_NAME_LENGTH) {

@@ -10,9 +10,14 @@ let lastBucket = "";
 
 /** The UTC hour bucket of an instant: `YYYY-MM-DD HH:00`. */
 export function hourBucket(time: Date): string {
-  const hour = Math.floor(time.getTime() / 3_600_000);
+  return hourBucketOf(time.getTime());
+}
+
+/** hourBucket() of an instant in milliseconds since the epoch. */
+export function hourBucketOf(millis: number): string {
+  const hour = Math.floor(millis / 3_600_000);
   if (hour !== lastHour) {
-    const iso = time.toISOString(); // always UTC: 2024-03-01T10:42:07.123Z
+    const iso = new Date(millis).toISOString(); // always UTC: 2024-03-01T10:42:07.123Z
     lastBucket = `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00`;
     lastHour = hour;
   }
@@ -62,48 +67,70 @@ export function parseTimestamp(text: string): Date | undefined {
   );
 }
 
-// The last hour of a canonical timestamp read, and its instant: events come in time order, so
-// most calls repeat it, and only the minutes, seconds and milliseconds remain to be read.
-let lastHourText = "";
+// The last hour of a canonical timestamp read (its digits as one number) and its instant: events
+// come in time order, so most calls repeat it, and only the minutes, seconds and milliseconds
+// remain to be read.
+let lastHourDigits = NaN;
 let lastHourMillis = NaN;
+
+/** Length of the canonical form, `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
+export const CANONICAL_TIME_LENGTH = 24;
+const DASH = 0x2d, COLON = 0x3a, DOT = 0x2e, LETTER_T = 0x54, LETTER_Z = 0x5a;
+/** The characters of a text read by parseCanonical(), as bytes. */
+const canonicalText = new Uint8Array(CANONICAL_TIME_LENGTH);
 
 /**
  * `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form `toISOString()` and `produce` write, read without the
  * regular expression (this runs for every event); undefined for any other text.
  */
 function parseCanonical(text: string): Date | undefined {
+  if (text.length !== CANONICAL_TIME_LENGTH) return undefined;
+  for (let i = 0; i < CANONICAL_TIME_LENGTH; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return undefined;
+    canonicalText[i] = code;
+  }
+  const millis = canonicalMillisAt(canonicalText, 0);
+  return millis === undefined ? undefined : new Date(millis);
+}
+
+/**
+ * The instant, in milliseconds, of the canonical timestamp written in ASCII at `bytes[at]` (24
+ * bytes, which the caller has); undefined if they are anything else or no such instant exists.
+ */
+export function canonicalMillisAt(bytes: Uint8Array, at: number): number | undefined {
   if (
-    text.length !== 24 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" ||
-    text[13] !== ":" || text[16] !== ":" || text[19] !== "." || text[23] !== "Z"
+    bytes[at + 4] !== DASH || bytes[at + 7] !== DASH || bytes[at + 10] !== LETTER_T ||
+    bytes[at + 13] !== COLON || bytes[at + 16] !== COLON || bytes[at + 19] !== DOT ||
+    bytes[at + 23] !== LETTER_Z
   ) {
     return undefined;
   }
-  const hourText = text.slice(0, 13);
-  if (hourText !== lastHourText) {
-    const fields = [
-      digitsAt(text, 0, 4),
-      digitsAt(text, 5, 7),
-      digitsAt(text, 8, 10),
-      digitsAt(text, 11, 13),
-    ];
-    const hour = fields.includes(-1) ? undefined : utcDate([...fields, 0, 0, 0], 0);
-    if (hour === undefined) return undefined;
-    lastHourText = hourText;
-    lastHourMillis = hour.getTime();
+  const year = digitsAt(bytes, at, 4);
+  const month = digitsAt(bytes, at + 5, 2);
+  const day = digitsAt(bytes, at + 8, 2);
+  const hour = digitsAt(bytes, at + 11, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0) return undefined;
+  const hourDigits = ((year * 100 + month) * 100 + day) * 100 + hour;
+  if (hourDigits !== lastHourDigits) {
+    const start = utcDate([year, month, day, hour, 0, 0, 0], 0);
+    if (start === undefined) return undefined;
+    lastHourDigits = hourDigits;
+    lastHourMillis = start.getTime();
   }
-  const minute = digitsAt(text, 14, 16);
-  const second = digitsAt(text, 17, 19);
-  const millis = digitsAt(text, 20, 23);
+  const minute = digitsAt(bytes, at + 14, 2);
+  const second = digitsAt(bytes, at + 17, 2);
+  const millis = digitsAt(bytes, at + 20, 3);
   if (minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) return undefined;
-  return new Date(lastHourMillis + minute * 60_000 + second * 1_000 + millis);
+  return lastHourMillis + minute * 60_000 + second * 1_000 + millis;
 }
 
-/** The number the decimal digits text[from, to) spell, or -1 if one is not a digit. */
-function digitsAt(text: string, from: number, to: number): number {
+/** The number the `count` ASCII decimal digits at `bytes[at]` spell, or -1 if one is not a digit. */
+function digitsAt(bytes: Uint8Array, at: number, count: number): number {
   let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
+  for (let i = at; i < at + count; i++) {
+    const digit = bytes[i] - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1;
     value = value * 10 + digit;
   }
   return value;

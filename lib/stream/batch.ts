@@ -4,7 +4,8 @@
  */
 import type { Catalog, Value } from "../pipeline/catalog.ts";
 import type { Dataset } from "../pipeline/dataset.ts";
-import { decodeEvent, enrich } from "../pipeline/event.ts";
+import { decodeEvent, enrich, type EnrichedRow, enrichFields } from "../pipeline/event.ts";
+import { producedEventReader } from "../pipeline/event_bytes.ts";
 import type { SourceMessage } from "./buffer.ts";
 import { type DeadLetter, deadLetter, type DeadLetterSource } from "./dead_letters.ts";
 import { rowBytes } from "./writer.ts";
@@ -45,34 +46,56 @@ export function transformBatch(
     events: messages.length,
     unmatched: 0,
   };
+  const reader = producedEventReader(dataset);
+  const attributeCount = dataset.attributes.length;
   for (const message of messages) {
-    const decoded = decodeEvent(message.value, dataset);
-    if (decoded.ok) {
-      const row = enrich(decoded.event, catalog, dataset.attributes.length);
-      const attributesFrom = row.values.length - dataset.attributes.length;
-      // Every event of a title ends with its entry's values: the frame writer encodes them once.
-      if (row.attributes?.length === dataset.attributes.length) {
-        markSharedTail(row.values, row.attributes);
-      }
-      output.rows.push({
-        values: row.values,
-        bytes: rowBytes(row.values, 0, attributesFrom) +
-          attributeBytes(row.values, attributesFrom, row.attributes),
-        eventTime: decoded.event.time.getTime(),
-        source: message,
-      });
-      if (!row.matched) output.unmatched++;
-    } else {
-      addDeadLetter(
-        output.deadLetters,
-        message.partition,
-        deadLetter(message, decoded.reason, source),
+    // The producer's own layout is read in place; anything else is decoded in full.
+    const chunk = message.chunk;
+    const fields = chunk === undefined
+      ? undefined
+      : reader.read(chunk, message.valueAt!, message.valueLength!);
+    let row: EnrichedRow;
+    if (fields !== undefined) {
+      row = enrichFields(
+        fields.person,
+        fields.item,
+        fields.millis,
+        fields.measures,
+        catalog,
+        attributeCount,
       );
+    } else {
+      const decoded = decodeEvent(message.value, dataset);
+      if (!decoded.ok) {
+        addDeadLetter(
+          output.deadLetters,
+          message.partition,
+          deadLetter(message, decoded.reason, source),
+        );
+        noteNext(output.next, message);
+        continue;
+      }
+      row = enrich(decoded.event, catalog, attributeCount);
     }
-    const next = output.next.get(message.partition) ?? 0;
-    output.next.set(message.partition, Math.max(next, message.offset + 1));
+    const attributesFrom = row.values.length - attributeCount;
+    // Every event of a title ends with its entry's values: the frame writer encodes them once.
+    if (row.attributes?.length === attributeCount) markSharedTail(row.values, row.attributes);
+    output.rows.push({
+      values: row.values,
+      bytes: rowBytes(row.values, 0, attributesFrom) +
+        attributeBytes(row.values, attributesFrom, row.attributes),
+      eventTime: row.values[2] as number,
+      source: message,
+    });
+    if (!row.matched) output.unmatched++;
+    noteNext(output.next, message);
   }
   return output;
+}
+
+/** Moves a partition's next offset past a message. */
+function noteNext(next: Map<number, number>, message: SourceMessage): void {
+  next.set(message.partition, Math.max(next.get(message.partition) ?? 0, message.offset + 1));
 }
 
 /**

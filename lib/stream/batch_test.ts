@@ -4,6 +4,7 @@ import { appendOutput, transformBatch } from "./batch.ts";
 import { rowBytes } from "./writer.ts";
 import { sharedTailOf } from "../cassandra/shared_values.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
+import { ConsumedMessage } from "./kafka_source.ts";
 
 const movies = datasetByName("movies");
 const catalog = miniCatalog();
@@ -100,4 +101,41 @@ Deno.test("a matched row is marked as ending with its catalog entry's values; an
   // What the entry has none of is left unset (undefined) in the row.
   assert.deepEqual(matched.values.slice(-entry.length), entry.map((value) => value ?? undefined));
   assert.equal(sharedTailOf(unmatched.values), undefined);
+});
+
+Deno.test("messages read in place in their fetched bytes give the rows and dead letters of views", () => {
+  const texts = [
+    review("Heat", 8),
+    review("Heat", 42), // out of range: decodeEvent() says why
+    JSON.stringify({ movie: "Heat", reviewer: "Ada", time: "2024-03-01T10:42:00Z", rating: 2 }),
+    review("Unknown Film", 3),
+    "{not json",
+  ];
+  // One fetched chunk holding every value, as a decompressed record batch does.
+  const values = texts.map((text) => new TextEncoder().encode(text));
+  const chunk = new Uint8Array(values.reduce((sum, value) => sum + value.length, 3));
+  let at = 3;
+  const inPlace = values.map((value, i) => {
+    chunk.set(value, at);
+    const view = chunk.subarray(at, at += value.length);
+    return new ConsumedMessage(0, i, null, view, "0", undefined);
+  });
+  assert.ok(inPlace.every((message) => message.chunk === inPlace[0].chunk));
+  const viewed = texts.map((text, i) => sourceMessage(0, i, text));
+  const a = transformBatch(inPlace, movies, catalog, SOURCE);
+  const b = transformBatch(viewed, movies, catalog, SOURCE);
+  const rowsOf = (output: typeof a) =>
+    output.rows.map(({ values, bytes, eventTime, source }) => ({
+      values,
+      bytes,
+      eventTime,
+      offset: source.offset,
+    }));
+  assert.equal(a.rows.length, 3);
+  assert.deepEqual(rowsOf(a), rowsOf(b));
+  const reasons = (output: typeof a) =>
+    output.deadLetters.get(0)!.map((letter) => letter.headers["dlq.reason"]);
+  assert.deepEqual(reasons(a), reasons(b));
+  assert.deepEqual([...a.next], [...b.next]);
+  assert.equal(a.unmatched, b.unmatched);
 });

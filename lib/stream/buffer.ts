@@ -9,6 +9,13 @@ export interface SourceMessage {
   headers?: Record<string, string | Uint8Array | (string | Uint8Array)[] | undefined>;
   /** The bytes of its key and value, where the message knows it without reading them. */
   readonly size?: number;
+  /**
+   * The bytes its value lies in, shared with other messages, and where in them, when the source
+   * keeps it so: the transform reads it there, without a view of its own.
+   */
+  readonly chunk?: Uint8Array;
+  readonly valueAt?: number;
+  readonly valueLength?: number;
 }
 
 /** What one message costs in memory besides its bytes (objects, offsets, headers). */

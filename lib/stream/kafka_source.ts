@@ -32,9 +32,10 @@ export class ConsumedMessage implements SourceMessage {
   readonly #keyBytes: ArrayBufferLike | undefined;
   readonly #keyAt: number;
   readonly #keyLength: number;
-  readonly #valueBytes: ArrayBufferLike | undefined;
-  readonly #valueAt: number;
-  readonly #valueLength: number;
+  /** The whole of the bytes the value lies in, shared by the messages that lie there too. */
+  readonly chunk: Uint8Array | undefined;
+  readonly valueAt: number;
+  readonly valueLength: number;
 
   constructor(
     readonly partition: number,
@@ -47,9 +48,9 @@ export class ConsumedMessage implements SourceMessage {
     this.#keyBytes = key?.buffer;
     this.#keyAt = key?.byteOffset ?? 0;
     this.#keyLength = key?.length ?? 0;
-    this.#valueBytes = value?.buffer;
-    this.#valueAt = value?.byteOffset ?? 0;
-    this.#valueLength = value?.length ?? 0;
+    this.chunk = value === null ? undefined : wholeOf(value.buffer);
+    this.valueAt = value?.byteOffset ?? 0;
+    this.valueLength = value?.length ?? 0;
   }
 
   get key(): Uint8Array | null {
@@ -57,12 +58,25 @@ export class ConsumedMessage implements SourceMessage {
   }
 
   get value(): Uint8Array | null {
-    return viewOf(this.#valueBytes, this.#valueAt, this.#valueLength);
+    return viewOf(this.chunk?.buffer, this.valueAt, this.valueLength);
   }
 
   get size(): number {
-    return this.#keyLength + this.#valueLength;
+    return this.#keyLength + this.valueLength;
   }
+}
+
+/** The last bytes wholeOf() was asked for, and their view: a fetch's messages share them. */
+let lastBytes: ArrayBufferLike | undefined;
+let lastWhole: Uint8Array = new Uint8Array(0);
+
+/** A view of all of `bytes`, the same one for the messages that follow in the same bytes. */
+function wholeOf(bytes: ArrayBufferLike): Uint8Array {
+  if (bytes !== lastBytes) {
+    lastWhole = new Uint8Array(bytes);
+    lastBytes = bytes;
+  }
+  return lastWhole;
 }
 
 /** `length` bytes at `at` of `bytes`, or null where there were none (a null key or value). */
