@@ -11,6 +11,7 @@
  * double) goes through kafkajs' own record decoder, so the output is kafkajs' in every case;
  * the tests compare both on batches kafkajs encodes.
  */
+import type { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 
 /** The part of kafkajs' Decoder the record decoder reads with. */
@@ -216,20 +217,68 @@ function decodeInPlace(
   const offsetDelta = decoder.readVarInt();
   const offset = sumText(base.offset, offsetDelta) ??
     Long.fromValue(context.firstOffset).add(offsetDelta).toString();
-  const key = decoder.readVarIntBytes();
-  const value = decoder.readVarIntBytes();
+  const keyLength = decoder.readVarInt();
+  const keyAt = decoder.offset;
+  if (keyLength > 0) decoder.forward(keyLength);
+  const valueLength = decoder.readVarInt();
+  const valueAt = decoder.offset;
+  if (valueLength > 0) decoder.forward(valueLength);
+  // A length below -1 is no record kafkajs writes: its own decoder says what it makes of it.
+  if (keyLength < -1 || valueLength < -1) return undefined;
   const list = decoder.readVarIntArray(decodeHeader);
-  return {
-    magicByte: context.magicByte,
+  return new InPlaceRecord(
+    context.magicByte,
     attributes,
     timestamp,
     offset,
-    key,
-    value,
-    headers: list.length === 0 ? NO_HEADERS : list.reduce(mergeHeader, {}),
-    isControlRecord: context.isControlBatch,
-    batchContext: context,
-  };
+    decoder.buffer,
+    keyAt,
+    keyLength,
+    valueAt,
+    valueLength,
+    list.length === 0 ? NO_HEADERS : list.reduce(mergeHeader, {}),
+    context.isControlBatch,
+    context,
+  );
+}
+
+/**
+ * A record whose key and value stay where they lie in the batch's bytes until read: kafkajs'
+ * consumer never reads them, and the stream's source takes where they lie instead (see
+ * ConsumedMessage), so no view is made for either. Read, each is what kafkajs' decoder gives: a
+ * Buffer over those bytes (not a copy), or null.
+ */
+export class InPlaceRecord implements DecodedRecord {
+  constructor(
+    readonly magicByte: number | undefined,
+    readonly attributes: number,
+    readonly timestamp: string,
+    readonly offset: string,
+    /** The bytes the key and value lie in. */
+    readonly bytes: Uint8Array,
+    readonly keyAt: number,
+    /** -1 for a null key. */
+    readonly keyLength: number,
+    readonly valueAt: number,
+    /** -1 for a null value. */
+    readonly valueLength: number,
+    readonly headers: Record<string, unknown>,
+    readonly isControlRecord: boolean,
+    readonly batchContext: BatchContext,
+  ) {}
+
+  get key(): Uint8Array | null {
+    return this.keyLength < 0 ? null : sliceOf(this.bytes, this.keyAt, this.keyLength);
+  }
+
+  get value(): Uint8Array | null {
+    return this.valueLength < 0 ? null : sliceOf(this.bytes, this.valueAt, this.valueLength);
+  }
+}
+
+/** What kafkajs' readVarIntBytes() returns for `length` bytes at `at`: a slice sharing them. */
+function sliceOf(bytes: Uint8Array, at: number, length: number): Uint8Array {
+  return (bytes as Buffer).slice(at, at + length);
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { newEncoder, originalWriteVarLong } from "./kafkajs_patches.ts";
 import {
+  type DecodedRecord,
   decodeRecordBatch,
   originalDecodeRecordBatch,
   readSmallVarLong,
@@ -49,11 +50,30 @@ async function encode(
   return bytes;
 }
 
+/** A decoded batch with each record as the plain object kafkajs makes, its key and value read. */
+function plainBatch(batch: unknown): unknown {
+  const { records, ...rest } = batch as { records: DecodedRecord[] };
+  return {
+    ...rest,
+    records: records.map((record) => ({
+      magicByte: record.magicByte,
+      attributes: record.attributes,
+      timestamp: record.timestamp,
+      offset: record.offset,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      isControlRecord: record.isControlRecord,
+      batchContext: record.batchContext,
+    })),
+  };
+}
+
 async function decodeBoth(bytes: Uint8Array) {
   const outcome = async (decode: (decoder: RecordDecoder) => Promise<unknown>) => {
     const decoder = recordDecoder(bytes);
     try {
-      return { batch: await decode(decoder), offset: decoder.offset };
+      return { batch: plainBatch(await decode(decoder)), offset: decoder.offset };
     } catch (error) {
       return { error: String(error) };
     }

@@ -118,7 +118,7 @@ Deno.test("messages read in place in their fetched bytes give the rows and dead 
   const inPlace = values.map((value, i) => {
     chunk.set(value, at);
     const view = chunk.subarray(at, at += value.length);
-    return new ConsumedMessage(0, i, null, view, "0", undefined);
+    return ConsumedMessage.of(0, i, null, view, "0", undefined);
   });
   assert.ok(inPlace.every((message) => message.chunk === inPlace[0].chunk));
   const viewed = texts.map((text, i) => sourceMessage(0, i, text));

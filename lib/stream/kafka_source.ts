@@ -3,7 +3,8 @@
  * keeps the ledger's assignment and end offsets current, and pauses fetching while the buffer
  * is full. It never commits: the committer does, after Cassandra has the rows.
  */
-import type { Consumer } from "../kafka/kafkajs.ts";
+import type { Consumer, KafkaMessage } from "../kafka/kafkajs.ts";
+import { InPlaceRecord } from "../kafka/kafkajs_records.ts";
 import { messageOf } from "../core/errors.ts";
 import type { KafkaClient } from "../kafka/client.ts";
 import type { Logger } from "../core/log.ts";
@@ -25,45 +26,93 @@ const HEARTBEAT_CHECK_MS = 500;
  * A consumed message as the buffer holds it: where its key and value lie in the fetched bytes,
  * not views of them. A view is an object of its own, as large as the message's others together,
  * and a buffered message lives through several young-generation collections, each of which
- * copies what is alive; these views are made when read instead (once by the transform, and
- * again for a dead letter) and die young.
+ * copies what is alive; these views are made when read instead (a dead letter reads them; the
+ * transform reads the value where it lies) and die young.
  */
 export class ConsumedMessage implements SourceMessage {
-  readonly #keyBytes: ArrayBufferLike | undefined;
-  readonly #keyAt: number;
-  readonly #keyLength: number;
-  /** The whole of the bytes the value lies in, shared by the messages that lie there too. */
-  readonly chunk: Uint8Array | undefined;
-  readonly valueAt: number;
-  readonly valueLength: number;
-
   constructor(
     readonly partition: number,
     readonly offset: number,
-    key: Uint8Array | null,
-    value: Uint8Array | null,
     readonly timestamp: string,
     readonly headers: SourceMessage["headers"],
-  ) {
-    this.#keyBytes = key?.buffer;
-    this.#keyAt = key?.byteOffset ?? 0;
-    this.#keyLength = key?.length ?? 0;
-    this.chunk = value === null ? undefined : wholeOf(value.buffer);
-    this.valueAt = value?.byteOffset ?? 0;
-    this.valueLength = value?.length ?? 0;
+    /** The bytes the key lies in (undefined for a null key), where, and how many. */
+    readonly keyChunk: Uint8Array | undefined,
+    readonly keyAt: number,
+    readonly keyLength: number,
+    /** The bytes the value lies in (undefined for a null value), shared by other messages. */
+    readonly chunk: Uint8Array | undefined,
+    readonly valueAt: number,
+    readonly valueLength: number,
+  ) {}
+
+  /** A message of its key and value as views. */
+  static of(
+    partition: number,
+    offset: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    timestamp: string,
+    headers: SourceMessage["headers"],
+  ): ConsumedMessage {
+    return new ConsumedMessage(
+      partition,
+      offset,
+      timestamp,
+      headers,
+      key === null ? undefined : wholeOf(key.buffer),
+      key?.byteOffset ?? 0,
+      key?.length ?? 0,
+      value === null ? undefined : wholeOf(value.buffer),
+      value?.byteOffset ?? 0,
+      value?.length ?? 0,
+    );
+  }
+
+  /** A message of a record kafkajs handed over, without reading its key or value. */
+  static ofRecord(partition: number, record: KafkaMessage): ConsumedMessage {
+    const offset = Number(record.offset);
+    const headers = record.headers as SourceMessage["headers"];
+    if (!(record instanceof InPlaceRecord)) {
+      return ConsumedMessage.of(
+        partition,
+        offset,
+        record.key,
+        record.value,
+        record.timestamp,
+        headers,
+      );
+    }
+    const { bytes } = record;
+    return new ConsumedMessage(
+      partition,
+      offset,
+      record.timestamp,
+      headers,
+      record.keyLength < 0 ? undefined : bytes,
+      record.keyAt,
+      Math.max(0, record.keyLength),
+      record.valueLength < 0 ? undefined : bytes,
+      record.valueAt,
+      Math.max(0, record.valueLength),
+    );
   }
 
   get key(): Uint8Array | null {
-    return viewOf(this.#keyBytes, this.#keyAt, this.#keyLength);
+    return viewOf(this.keyChunk, this.keyAt, this.keyLength);
   }
 
   get value(): Uint8Array | null {
-    return viewOf(this.chunk?.buffer, this.valueAt, this.valueLength);
+    return viewOf(this.chunk, this.valueAt, this.valueLength);
   }
 
   get size(): number {
-    return this.#keyLength + this.valueLength;
+    return this.keyLength + this.valueLength;
   }
+}
+
+/** `length` bytes at `at` of `chunk`, or null where there were none (a null key or value). */
+function viewOf(chunk: Uint8Array | undefined, at: number, length: number): Uint8Array | null {
+  return chunk === undefined ? null : new Uint8Array(chunk.buffer, chunk.byteOffset + at, length);
 }
 
 /** The last bytes wholeOf() was asked for, and their view: a fetch's messages share them. */
@@ -77,11 +126,6 @@ function wholeOf(bytes: ArrayBufferLike): Uint8Array {
     lastBytes = bytes;
   }
   return lastWhole;
-}
-
-/** `length` bytes at `at` of `bytes`, or null where there were none (a null key or value). */
-function viewOf(bytes: ArrayBufferLike | undefined, at: number, length: number) {
-  return bytes === undefined ? null : new Uint8Array(bytes, at, length);
 }
 
 /** A consumer-group member feeding a buffer. */
@@ -150,16 +194,7 @@ export class KafkaSource {
         let last: string | undefined;
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) break;
-          this.buffer.append(
-            new ConsumedMessage(
-              batch.partition,
-              Number(message.offset),
-              message.key,
-              message.value,
-              message.timestamp,
-              message.headers,
-            ),
-          );
+          this.buffer.append(ConsumedMessage.ofRecord(batch.partition, message));
           last = message.offset;
         }
         if (last !== undefined) resolveOffset(last);
