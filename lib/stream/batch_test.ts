@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { datasetByName } from "../pipeline/dataset.ts";
-import { appendOutput, transformBatch } from "./batch.ts";
+import { appendOutput, eventTimeOf, transformBatch } from "./batch.ts";
 import { rowBytes } from "./writer.ts";
 import { sharedTailOf } from "../cassandra/shared_values.ts";
 import { miniCatalog, sourceMessage } from "./fakes.ts";
@@ -32,6 +32,7 @@ Deno.test("a batch becomes rows, dead letters by partition, and the next offset 
     Date.parse("2024-03-01T10:42:00.000Z"),
     "Heat",
   ]);
+  assert.equal(eventTimeOf(output.rows[0]), Date.parse("2024-03-01T10:42:00.000Z"));
   assert.equal(output.rows[0].source.offset, 5);
   assert.equal(output.unmatched, 1, "a title not in the catalog is stored, unenriched");
   assert.deepEqual([...output.next], [[0, 7], [1, 92]]);
@@ -125,10 +126,9 @@ Deno.test("messages read in place in their fetched bytes give the rows and dead 
   const a = transformBatch(inPlace, movies, catalog, SOURCE);
   const b = transformBatch(viewed, movies, catalog, SOURCE);
   const rowsOf = (output: typeof a) =>
-    output.rows.map(({ values, bytes, eventTime, source }) => ({
+    output.rows.map(({ values, bytes, source }) => ({
       values,
       bytes,
-      eventTime,
       offset: source.offset,
     }));
   assert.equal(a.rows.length, 3);

@@ -13,7 +13,13 @@ import { ReviewsError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { CASSANDRA_FAILURES, KAFKA_FAILURES, retrying } from "../core/retry.ts";
 import type { Stopper } from "../core/signals.ts";
-import { addDeadLetter, appendOutput, type BatchOutput, type PendingRow } from "./batch.ts";
+import {
+  addDeadLetter,
+  appendOutput,
+  type BatchOutput,
+  eventTimeOf,
+  type PendingRow,
+} from "./batch.ts";
 import { hasDeadLetters, planCommit } from "./commit_plan.ts";
 import type { MicroBatchBuffer, SourceMessage } from "./buffer.ts";
 import { type Committer, PartitionLost } from "./committer.ts";
@@ -632,7 +638,7 @@ function tally(
     if (rejected.has(row)) continue;
     const t = of(row.source.partition);
     t.written++;
-    t.latencies.push((writtenAt - row.eventTime) / 1000);
+    t.latencies.push((writtenAt - eventTimeOf(row)) / 1000);
   }
   return tallies;
 }

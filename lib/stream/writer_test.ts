@@ -10,7 +10,6 @@ const row = (person: string, hour: string, offset: number, item = "Heat"): Pendi
   return {
     values,
     bytes: rowBytes(values),
-    eventTime: offset * 1000,
     source: sourceMessage(0, offset, ""),
   };
 };
