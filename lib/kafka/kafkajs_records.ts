@@ -208,7 +208,7 @@ function decodeInPlace(
   if (context.timestampType === TimestampTypes.LOG_APPEND_TIME && context.maxTimestamp) {
     timestamp = context.maxTimestamp;
   } else {
-    timestamp = sumText(base.timestamp, timestampDelta);
+    timestamp = timestampText(base.timestamp, timestampDelta);
     if (timestamp === undefined) {
       timestamp = Long.fromValue(context.firstTimestamp).add(Long.fromNumber(timestampDelta))
         .toString();
@@ -319,6 +319,22 @@ function sumText(base: number | undefined, delta: number): string | undefined {
   if (base === undefined) return undefined;
   const sum = base + delta;
   return Number.isSafeInteger(sum) ? String(sum) : undefined;
+}
+
+// The last timestamp written as text: records sent together mostly share one millisecond, and
+// each record's text lives as long as the record (and the stream's buffered message) does.
+let lastTimestamp = NaN;
+let lastTimestampText = "";
+
+/** sumText() of a timestamp, the same text as the record before when it is the same instant. */
+function timestampText(base: number | undefined, delta: number): string | undefined {
+  if (base !== undefined && base + delta === lastTimestamp) return lastTimestampText;
+  const text = sumText(base, delta);
+  if (text !== undefined) {
+    lastTimestamp = base! + delta;
+    lastTimestampText = text;
+  }
+  return text;
 }
 
 /** kafkajs' merge of repeated header keys into arrays, as it writes it. */

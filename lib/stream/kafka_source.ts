@@ -190,10 +190,12 @@ export class KafkaSource {
           consumer.pause([{ topic, partitions: [batch.partition] }]);
           return;
         }
-        // Offsets are resolved once per fetched batch, up to the last message kept.
+        // Offsets are resolved once per fetched batch, up to the last message kept. Stopping or
+        // a seek can only come between turns of the event loop, so one check covers the batch
+        // (kafkajs' isStale() builds a JSON key per call).
+        if (!isRunning() || isStale()) return;
         let last: string | undefined;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
           this.buffer.append(ConsumedMessage.ofRecord(batch.partition, message));
           last = message.offset;
         }
