@@ -1,8 +1,8 @@
+import { Waiters } from "./waiters.ts";
+
 /** A stop request shared by a long-running command and whoever may end it (a signal, a test). */
 export interface Stopper {
   readonly stopped: boolean;
-  /** Resolves once stop() was called. */
-  readonly whenStopped: Promise<void>;
   stop(): void;
   /** Sleeps `ms`, waking early when stopped. */
   sleep(ms: number): Promise<void>;
@@ -13,24 +13,19 @@ export interface Stopper {
 /** A stopper that only stops when told to. */
 export function manualStopper(): Stopper {
   let stopped = false;
-  let resolve!: () => void;
-  const whenStopped = new Promise<void>((r) => resolve = r);
+  // Not a race with a promise of the stop: that would keep every sleep ever slept until then.
+  const sleepers = new Waiters();
   return {
     get stopped() {
       return stopped;
     },
-    whenStopped,
     stop() {
       stopped = true;
-      resolve();
+      sleepers.wakeAll();
     },
     sleep(ms: number) {
       if (stopped) return Promise.resolve();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([
-        new Promise<void>((r) => timer = setTimeout(r, ms)),
-        whenStopped,
-      ]).finally(() => clearTimeout(timer));
+      return sleepers.wait({ ms });
     },
     dispose() {},
   };

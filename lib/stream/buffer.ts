@@ -1,3 +1,5 @@
+import { Waiters } from "../core/waiters.ts";
+
 /** A consumed message, as the stream holds it until its micro-batch is written and committed. */
 export interface SourceMessage {
   partition: number;
@@ -41,10 +43,9 @@ export class MicroBatchBuffer {
   /** Messages taken with `hold` and not yet released: still counted against the bound. */
   #heldCount = 0;
   #heldBytes = 0;
-  /** What whenRoom() hands out while the buffer is full: one promise, however many ask. */
-  #room: PromiseWithResolvers<void> | undefined;
-  /** What whenFull() hands out while the buffer is not full. */
-  #filled: PromiseWithResolvers<void> | undefined;
+  /** Who waits for room, and for a full buffer (each forgotten once it stops waiting). */
+  readonly #roomWaiters = new Waiters();
+  readonly #fullWaiters = new Waiters();
 
   constructor(readonly maxMessages: number, readonly maxBytes: number) {}
 
@@ -64,25 +65,28 @@ export class MicroBatchBuffer {
       this.#bytes + this.#heldBytes >= this.maxBytes;
   }
 
-  /** Resolves once the buffer is not full (at once if it is not): the source may fetch again. */
-  whenRoom(): Promise<void> {
+  /**
+   * Resolves once the buffer is not full (at once if it is not), or after `ms`: the source may
+   * fetch again.
+   */
+  whenRoom(ms?: number): Promise<void> {
     if (!this.full) return Promise.resolve();
-    this.#room ??= Promise.withResolvers<void>();
-    return this.#room.promise;
+    return this.#roomWaiters.wait({ ms });
   }
 
-  /** Resolves once the buffer is full (at once if it is): a whole batch can be taken. */
-  whenFull(): Promise<void> {
-    if (this.full) return Promise.resolve();
-    this.#filled ??= Promise.withResolvers<void>();
-    return this.#filled.promise;
+  /**
+   * Resolves true once the buffer is full (at once if it is), false if `until` settles first: a
+   * whole batch can be taken.
+   */
+  async fullBefore(until: Promise<unknown>): Promise<boolean> {
+    if (this.full) return true;
+    await this.#fullWaiters.wait({ until });
+    return this.full;
   }
 
   /** Wakes the whenRoom() waiters if messages left and the buffer is no longer full. */
   #roomMade(): void {
-    if (this.full || this.#room === undefined) return;
-    this.#room.resolve();
-    this.#room = undefined;
+    if (!this.full) this.#roomWaiters.wakeAll();
   }
 
   /** Appends a message unless this partition already passed its offset; says if it was kept. */
@@ -94,10 +98,7 @@ export class MicroBatchBuffer {
     queue.push(message);
     this.#count++;
     this.#bytes += messageBytes(message);
-    if (this.#filled !== undefined && this.full) {
-      this.#filled.resolve();
-      this.#filled = undefined;
-    }
+    if (this.full) this.#fullWaiters.wakeAll();
     return true;
   }
 

@@ -91,7 +91,6 @@ Deno.test("whenRoom resolves once messages are taken from a full buffer", async 
   buffer.append(sourceMessage(0, 0, "a"));
   buffer.append(sourceMessage(0, 1, "b"));
   let woken = false;
-  assert.equal(buffer.whenRoom(), buffer.whenRoom(), "one promise, however often asked");
   const room = buffer.whenRoom().then(() => woken = true);
   await Promise.resolve();
   assert.equal(woken, false, "still full");
@@ -117,18 +116,33 @@ Deno.test("whenRoom resolves when a full buffer forgets or drops a partition's m
   }
 });
 
-Deno.test("whenFull resolves once appended messages fill the buffer", async () => {
+Deno.test("fullBefore() says whether appended messages fill the buffer before a deadline", async () => {
   const buffer = new MicroBatchBuffer(2, Infinity);
-  let filled = false;
-  const full = buffer.whenFull().then(() => filled = true);
-  assert.equal(buffer.whenFull(), buffer.whenFull(), "one promise, however often asked");
+  let filled: boolean | undefined;
+  const never = new Promise<void>(() => {});
+  const full = buffer.fullBefore(never).then((result) => filled = result);
   buffer.append(sourceMessage(0, 0, "x"));
   await Promise.resolve();
-  assert.equal(filled, false, "one message of two");
+  assert.equal(filled, undefined, "one message of two");
   buffer.append(sourceMessage(0, 1, "x"));
   await full;
   assert.equal(filled, true);
-  await buffer.whenFull(); // full: at once
+  assert.equal(await buffer.fullBefore(never), true, "full: at once");
+  // A deadline that comes first answers false, and leaves no wait behind.
+  const other = new MicroBatchBuffer(2, Infinity);
+  const ended = Promise.withResolvers<void>();
+  const answer = other.fullBefore(ended.promise);
+  ended.resolve();
+  assert.equal(await answer, false);
+  const failed = Promise.reject(new Error("write failed"));
+  assert.equal(await other.fullBefore(failed), false, "a failed deadline ends the wait too");
+});
+
+Deno.test("a wait for room that times out while the buffer stays full keeps nothing", async () => {
+  const buffer = new MicroBatchBuffer(1, Infinity);
+  buffer.append(sourceMessage(0, 0, "x"));
+  for (let i = 0; i < 3; i++) await buffer.whenRoom(1);
+  assert.equal(buffer.full, true, "timed out, not woken");
 });
 
 Deno.test("messages taken with hold count against the bound until released", async () => {

@@ -379,11 +379,7 @@ export class StreamEngine {
    */
   async #fullBatchBefore(writing: Promise<void>): Promise<boolean> {
     if (this.#fullBatchWaiting()) return true;
-    const filled = await Promise.race([
-      writing.then(() => false, () => false),
-      this.deps.buffer.whenFull().then(() => true),
-    ]);
-    return filled && this.#fullBatchWaiting();
+    return await this.deps.buffer.fullBefore(writing) && this.#fullBatchWaiting();
   }
 
   /** Whether a batch would be due now whatever the trigger: a full one, or a full buffer. */

@@ -210,18 +210,12 @@ export class KafkaSource {
     });
   }
 
-  /** Waits until the buffer has room, the stream stops, or `ms` pass. */
+  /**
+   * Waits until the buffer has room, the stream stops, or `ms` pass; each wait is over within
+   * `ms`, so a long outage with the buffer full keeps nothing of the waits before.
+   */
   async #roomOrTimeout(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        this.buffer.whenRoom(),
-        this.stopper.whenStopped,
-        new Promise((resolve) => timer = setTimeout(resolve, ms)),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await Promise.race([this.buffer.whenRoom(ms), this.stopper.sleep(ms)]);
   }
 
   /** Reads a partition again from an offset, from the next fetch on. */
