@@ -107,7 +107,7 @@ export function eventJson(event: Event, dataset: Dataset): string {
 }
 
 /** The constant pieces of a dataset's event JSON, each key with its punctuation. */
-export interface JsonKeys {
+interface JsonKeys {
   person: string;
   item: string;
   time: string;

@@ -58,6 +58,8 @@ export function transformBatch(
   const reader = producedEventReader(dataset);
   const attributeCount = dataset.attributes.length;
   for (const message of messages) {
+    // Whatever becomes of it, the partition's next offset moves past it.
+    advanceNext(output.next, message.partition, message.offset + 1);
     // The producer's own layout is read in place; anything else is decoded in full.
     const chunk = message.chunk;
     const fields = chunk === undefined
@@ -81,7 +83,6 @@ export function transformBatch(
           message.partition,
           deadLetter(message, decoded.reason, source),
         );
-        noteNext(output.next, message);
         continue;
       }
       row = enrich(decoded.event, catalog, attributeCount);
@@ -96,14 +97,13 @@ export function transformBatch(
       source: message,
     });
     if (!row.matched) output.unmatched++;
-    noteNext(output.next, message);
   }
   return output;
 }
 
-/** Moves a partition's next offset past a message. */
-function noteNext(next: Map<number, number>, message: SourceMessage): void {
-  next.set(message.partition, Math.max(next.get(message.partition) ?? 0, message.offset + 1));
+/** Moves a partition's next offset on to `offset`, unless it is already past it. */
+function advanceNext(next: Map<number, number>, partition: number, offset: number): void {
+  next.set(partition, Math.max(next.get(partition) ?? 0, offset));
 }
 
 /**
@@ -115,9 +115,7 @@ export function appendOutput(output: BatchOutput, more: BatchOutput): BatchOutpu
   for (const [partition, letters] of more.deadLetters) {
     for (const letter of letters) addDeadLetter(output.deadLetters, partition, letter);
   }
-  for (const [partition, next] of more.next) {
-    output.next.set(partition, Math.max(output.next.get(partition) ?? 0, next));
-  }
+  for (const [partition, next] of more.next) advanceNext(output.next, partition, next);
   output.events += more.events;
   output.unmatched += more.unmatched;
   return output;
