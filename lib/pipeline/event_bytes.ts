@@ -154,9 +154,7 @@ class NameTable {
 
   /** The accepted name the bytes `[from, to)` spell; undefined if not UTF-8 or refused. */
   of(bytes: Uint8Array, from: number, to: number, field: string): string | undefined {
-    let hash = 0x811c9dc5;
-    for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-    const slot = (hash >>> 0) & (TABLE_SIZE - 1);
+    const slot = nameSlot(bytes, from, to);
     const known = this.#bytes[slot];
     if (known !== undefined && known.length === to - from && sameBytes(known, bytes, from)) {
       return this.#names[slot];
@@ -170,11 +168,22 @@ class NameTable {
     const name = checkedName(text, field);
     if (typeof name !== "string") return undefined;
     if (to - from <= REMEMBERED_BYTES) {
-      this.#bytes[slot] = bytes.slice(from, to);
+      // A copy: a Buffer's slice() is a view, which would keep the whole fetched batch alive and
+      // change if its memory were ever reused.
+      const copy = new Uint8Array(to - from);
+      copy.set(bytes.subarray(from, to));
+      this.#bytes[slot] = copy;
       this.#names[slot] = name;
     }
     return name;
   }
+}
+
+/** The table slot of the name bytes `[from, to)`: their FNV-1a hash, cut to the table's size. */
+export function nameSlot(bytes: Uint8Array, from: number, to: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return (hash >>> 0) & (TABLE_SIZE - 1);
 }
 
 /** Whether `bytes` from `from` on begin with `known`. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { datasetByName } from "./dataset.ts";
 import { decodeEvent, type Event, eventJson } from "./event.ts";
-import { ProducedEventReader } from "./event_bytes.ts";
+import { nameSlot, ProducedEventReader } from "./event_bytes.ts";
 
 const movies = datasetByName("movies");
 const songs = datasetByName("songs");
@@ -139,4 +140,24 @@ Deno.test("on random edits of produced values the reader agrees with decodeEvent
     assert.deepEqual(fields, decoded(value), new TextDecoder().decode(value));
   }
   assert.ok(read_ > 1_000, `only ${read_} values read`);
+});
+
+Deno.test("a remembered name is a copy: the fetched bytes it came from may change after", () => {
+  // Another name of the same length in the same slot, so only the bytes tell them apart.
+  const ada = encode("Adam");
+  const slot = nameSlot(ada, 0, ada.length);
+  let other = "";
+  for (let i = 0; i < 26 ** 4 && other === ""; i++) {
+    const letters = [0, 1, 2, 3].map((place) => 97 + (Math.floor(i / 26 ** place) % 26));
+    const bytes = new Uint8Array(letters);
+    if (nameSlot(bytes, 0, bytes.length) === slot) other = String.fromCharCode(...letters);
+  }
+  assert.notEqual(other, "", "no four-letter name shares Adam's slot");
+  const reader = new ProducedEventReader(movies);
+  // A Buffer, as kafkajs hands the record batch over: its slice() is a view, not a copy.
+  const fetched = Buffer.from(eventJson(review({ person: "Adam" }), movies));
+  assert.equal(reader.read(fetched, 0, fetched.length)?.person, "Adam");
+  fetched.set(encode(other), fetched.indexOf("Adam"));
+  const next = encode(eventJson(review({ person: other }), movies));
+  assert.equal(reader.read(next, 0, next.length)?.person, other);
 });
