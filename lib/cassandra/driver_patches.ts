@@ -24,6 +24,9 @@
  * Deno, and the stream writes thousands of requests a second. The timer is now refreshed instead,
  * a tenth of that, for the same deadline.
  *
+ * Each request's read timeout runs on one timer shared by all requests, instead of a timer made
+ * and cleared per request (read_timeouts.ts).
+ *
  * To route a request to the nodes that own its partition, the driver hashes the partition key
  * (Murmur3, on 64-bit integers made of objects: about 1 µs and a few dozen allocations). The
  * stream sends many batches to each partition, so the token of a key is now remembered (bounded).
@@ -61,6 +64,9 @@ import PrepareHandler from "cassandra-driver/lib/prepare-handler.js";
 import { Murmur3Tokenizer } from "cassandra-driver/lib/tokenizer.js";
 import { BoundedMemo } from "../core/memo.ts";
 import { sharedTailOf } from "./shared_values.ts";
+// @ts-types="./driver_operation_state.d.ts"
+import OperationState from "cassandra-driver/lib/operation-state.js";
+import { operationStateMethods } from "./read_timeouts.ts";
 
 /** The state a FrameWriter carries with the patch: its buffer and where the body ends. */
 interface FrameState {
@@ -512,6 +518,9 @@ function patchPoint(owner: object, name: string, patched: unknown): PatchPoint {
 const PATCH_POINTS: readonly PatchPoint[] = [
   ...Object.entries(frameMethods).map(([name, method]) =>
     patchPoint(FrameWriter.prototype, name, method)
+  ),
+  ...Object.entries(operationStateMethods).map(([name, method]) =>
+    patchPoint(OperationState.prototype, name, method)
   ),
   patchPoint(BatchRequest.prototype, "write", batchWrite),
   patchPoint(Connection.prototype, "_setIdleTimeout", setIdleTimeout),
