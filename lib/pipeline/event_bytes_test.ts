@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { datasetByName } from "./dataset.ts";
 import { decodeEvent, type Event, eventJson } from "./event.ts";
-import { nameSlot, ProducedEventReader } from "./event_bytes.ts";
+import { nameSlot, NameTable, ProducedEventReader } from "./event_bytes.ts";
 
 const movies = datasetByName("movies");
 const songs = datasetByName("songs");
@@ -144,15 +144,7 @@ Deno.test("on random edits of produced values the reader agrees with decodeEvent
 
 Deno.test("a remembered name is a copy: the fetched bytes it came from may change after", () => {
   // Another name of the same length in the same slot, so only the bytes tell them apart.
-  const ada = encode("Adam");
-  const slot = nameSlot(ada, 0, ada.length);
-  let other = "";
-  for (let i = 0; i < 26 ** 4 && other === ""; i++) {
-    const letters = [0, 1, 2, 3].map((place) => 97 + (Math.floor(i / 26 ** place) % 26));
-    const bytes = new Uint8Array(letters);
-    if (nameSlot(bytes, 0, bytes.length) === slot) other = String.fromCharCode(...letters);
-  }
-  assert.notEqual(other, "", "no four-letter name shares Adam's slot");
+  const other = sameSlotAs("Adam");
   const reader = new ProducedEventReader(movies);
   // A Buffer, as kafkajs hands the record batch over: its slice() is a view, not a copy.
   const fetched = Buffer.from(eventJson(review({ person: "Adam" }), movies));
@@ -160,4 +152,46 @@ Deno.test("a remembered name is a copy: the fetched bytes it came from may chang
   fetched.set(encode(other), fetched.indexOf("Adam"));
   const next = encode(eventJson(review({ person: other }), movies));
   assert.equal(reader.read(next, 0, next.length)?.person, other);
+});
+
+/** A four-letter name whose bytes fall in the same slot as `name`'s, and not `name` itself. */
+function sameSlotAs(name: string): string {
+  const bytes = encode(name);
+  const slot = nameSlot(bytes, 0, bytes.length);
+  for (let i = 0; i < 26 ** 4; i++) {
+    const letters = [0, 1, 2, 3].map((place) => 97 + (Math.floor(i / 26 ** place) % 26));
+    const other = String.fromCharCode(...letters);
+    if (other !== name && nameSlot(new Uint8Array(letters), 0, 4) === slot) return other;
+  }
+  throw new Error(`no four-letter name shares ${name}'s slot`);
+}
+
+Deno.test("NameTable remembers names whose bytes hash alike, each decoded once", () => {
+  const table = new NameTable();
+  const other = sameSlotAs("Adam");
+  const names = ["Adam", other, "Adam", other, other, "Adam"];
+  const read = names.map((name) => {
+    const bytes = encode(`"${name}"`);
+    return table.of(bytes, 1, bytes.length - 1, "reviewer");
+  });
+  assert.deepEqual(read, names);
+  assert.equal(table.decoded, 2);
+});
+
+Deno.test("NameTable starts again empty when full, and still reads every name", () => {
+  const table = new NameTable();
+  const name = (i: number) => encode(`name ${i}`);
+  const count = 30_000; // more than it keeps
+  for (let i = 0; i < count; i++) {
+    const bytes = name(i);
+    assert.equal(table.of(bytes, 0, bytes.length, "reviewer"), `name ${i}`);
+  }
+  assert.equal(table.decoded, count);
+  // The latest names are still there; the first ones were let go when it emptied.
+  const last = name(count - 1);
+  table.of(last, 0, last.length, "reviewer");
+  assert.equal(table.decoded, count);
+  const first = name(0);
+  assert.equal(table.of(first, 0, first.length, "reviewer"), "name 0");
+  assert.equal(table.decoded, count + 1);
 });
