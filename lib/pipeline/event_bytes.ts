@@ -162,7 +162,8 @@ export class NameTable {
   /** The accepted name the bytes `[from, to)` spell; undefined if not UTF-8 or refused. */
   of(bytes: Uint8Array, from: number, to: number, field: string): string | undefined {
     const length = to - from;
-    let slot = nameSlot(bytes, from, to);
+    const home = nameSlot(bytes, from, to);
+    let slot = home;
     for (let known = this.#bytes[slot]; known !== undefined; known = this.#bytes[slot]) {
       if (known.length === length && sameBytes(known, bytes, from)) return this.#names[slot];
       slot = (slot + 1) & (TABLE_SIZE - 1);
@@ -179,8 +180,9 @@ export class NameTable {
     if (length <= REMEMBERED_BYTES) {
       if (this.#count >= MAX_NAMES) {
         this.#bytes.fill(undefined);
+        this.#names.fill("");
         this.#count = 0;
-        slot = nameSlot(bytes, from, to);
+        slot = home;
       }
       // A copy: a Buffer's slice() is a view, which would keep the whole fetched batch alive and
       // change if its memory were ever reused.
